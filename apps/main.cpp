@@ -1,0 +1,80 @@
+// prismer: the command line of Prismer C++.
+#include "commands.h"
+
+#include <prismer/config.h>
+#include <prismer/core/plugin_registry.h>
+#include <prismer/metrics/score_command.h>
+
+#include <torch/version.h>
+
+#include <cxxopts.hpp>
+
+#include <cstring>
+#include <iostream>
+#include <string>
+
+namespace {
+
+const char* kUsageText = R"(usage: prismer <command> [options]
+
+commands:
+  run PIPELINE.yaml [--set key.path=value ...] [--dry-run]
+                          validate a pipeline, compose it from plugins and run it
+  plugins list [--kind K] [--json]
+                          every plugin found, with kind, version, file and summary
+  plugins validate NAME|FILE [--set key=value ...] [--backbone NAME]
+                          run the conformance checks for the plugin's kind
+  inspect FILE [--json]   keys, shapes, dtypes and parameter count of a weight file
+  convert IN OUT [--strip-prefix P] [--entry KEY]
+                          rewrite a weight file as safetensors (OUT.safetensors) or torch.save (OUT.pt/.bin)
+  score caption|vqa ...   official caption (BLEU, ROUGE-L, CIDEr-D) and VQA accuracy metrics
+  synth-images DIR [--count N] [--seed S]
+                          write a few synthetic images (for demos and tests)
+  --version               versions of prismer, the plugin API and LibTorch
+  help                    this text
+
+Plugins are searched in build/plugins (next to the executable), the install folder,
+$PRISMER_PLUGIN_PATH (colon-separated) and a pipeline's plugin_paths.
+Exit status: 0 success, 1 failure, 2 bad usage or configuration.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsageText;
+    return prismer::cli::kUsage;
+  }
+  const std::string command = argv[1];
+  if (command == "--version" || command == "version") {
+    std::cout << "prismer " << PRISMER_VERSION << " (plugin API " << PRISMER_PLUGIN_API_VERSION << ", LibTorch "
+              << TORCH_VERSION << ")\n";
+    return prismer::cli::kOk;
+  }
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::cout << kUsageText;
+    return prismer::cli::kOk;
+  }
+  try {
+    if (command == "plugins") return prismer::cli::plugins_command(argc - 1, argv + 1);
+    if (command == "run") return prismer::cli::run_command(argc - 1, argv + 1);
+    if (command == "inspect") return prismer::cli::inspect_command(argc - 1, argv + 1);
+    if (command == "convert") return prismer::cli::convert_command(argc - 1, argv + 1);
+    if (command == "score") return prismer::metrics::run_score_command(argc - 1, argv + 1);
+    if (command == "synth-images") return prismer::cli::synth_images_command(argc - 1, argv + 1);
+  } catch (const cxxopts::exceptions::exception& e) {
+    std::cerr << "error: " << e.what() << " (see 'prismer help')\n";
+    return prismer::cli::kUsage;
+  } catch (const prismer::ConfigError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return prismer::cli::kUsage;
+  } catch (const prismer::PluginError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return prismer::cli::kUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return prismer::cli::kFailure;
+  }
+  std::cerr << "prismer: unknown command '" << command << "'\n\n" << kUsageText;
+  return prismer::cli::kUsage;
+}

@@ -1,0 +1,21 @@
+# prismer_add_test(NAME SOURCES a.cpp b.cpp LIBS lib... [LABELS l...])
+# One doctest executable registered as one ctest test, run from the source dir with the fixtures root exported.
+add_library(prismer_test_main STATIC ${CMAKE_SOURCE_DIR}/tests/support/doctest_main.cpp)
+target_link_libraries(prismer_test_main PUBLIC doctest::doctest)
+target_include_directories(prismer_test_main PUBLIC ${CMAKE_SOURCE_DIR}/tests/support)
+target_compile_definitions(prismer_test_main PUBLIC PRISMER_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+
+function(prismer_add_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE prismer_test_main prismer_warnings ${T_LIBS})
+  add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 900)
+  endif()
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT}
+    ENVIRONMENT "PRISMER_PLUGIN_DIR=${PRISMER_PLUGIN_OUTPUT_DIR};PRISMER_BINARY_DIR=${CMAKE_BINARY_DIR}")
+  if(T_LABELS)
+    set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
+  endif()
+endfunction()

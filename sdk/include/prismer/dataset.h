@@ -1,0 +1,41 @@
+// The Dataset interface: enumerates the samples of one on-disk format.
+#pragma once
+
+#include <prismer/component.h>
+#include <prismer/image.h>
+#include <prismer/sample.h>
+
+#include <cstddef>
+#include <string>
+
+namespace prismer {
+
+/// A dataset plugin. Constructed from its config, it lists samples; decoding happens in the loader.
+///
+/// Example (in a plugin):
+/// \code
+///   class MyList : public prismer::Dataset {
+///    public:
+///     explicit MyList(const prismer::Config& cfg) { ... read the list named by cfg ... }
+///     std::size_t size() const override { return samples_.size(); }
+///     prismer::Sample sample(std::size_t i) const override { return samples_.at(i); }
+///     std::string label_subdir() const override { return "my_list"; }
+///   };
+/// \endcode
+class PRISMER_API Dataset : public Component {
+ public:
+  ~Dataset() override;
+  /// Number of samples.
+  virtual std::size_t size() const = 0;
+  /// Sample `index` (0 <= index < size()).
+  virtual Sample sample(std::size_t index) const = 0;
+  /// The folder name of this dataset in the label layout `<label_root>/<expert>/<label_subdir>/...`.
+  virtual std::string label_subdir() const = 0;
+  /// Decodes the image of sample `index`. The default reads `sample(index).image_path` as RGB.
+  /// Throws std::runtime_error naming the file when it cannot be decoded.
+  virtual Image load_image(std::size_t index) const;
+  /// Files that could not be listed (e.g. unreadable entries found while scanning), for the final report.
+  virtual std::size_t skipped() const { return 0; }
+};
+
+}  // namespace prismer
