@@ -4,6 +4,7 @@
 #include <prismer/config.h>
 #include <prismer/core/plugin_registry.h>
 #include <prismer/metrics/score_command.h>
+#include <prismer/zoo/commands.h>
 
 #include <torch/version.h>
 
@@ -28,6 +29,10 @@ commands:
   convert IN OUT [--strip-prefix P] [--entry KEY]
                           rewrite a weight file as safetensors (OUT.safetensors) or torch.save (OUT.pt/.bin)
   score caption|vqa ...   official caption (BLEU, ROUGE-L, CIDEr-D) and VQA accuracy metrics
+  download [--models NAME...|--all-models] [--experts] [--aux] [--dir DIR] [--mirror URL] [--force]
+                          fetch official checkpoints, expert weights and auxiliary files (resumable, verified)
+  zoo list|verify [--dir DIR]
+                          what the model zoo knows and has; check downloaded files' sizes and SHA-256
   synth-images DIR [--count N] [--seed S]
                           write a few synthetic images (for demos and tests)
   --version               versions of prismer, the plugin API and LibTorch
@@ -61,6 +66,8 @@ int main(int argc, char** argv) {
     if (command == "inspect") return prismer::cli::inspect_command(argc - 1, argv + 1);
     if (command == "convert") return prismer::cli::convert_command(argc - 1, argv + 1);
     if (command == "score") return prismer::metrics::run_score_command(argc - 1, argv + 1);
+    if (command == "download") return prismer::zoo::run_download_command(argc - 1, argv + 1);
+    if (command == "zoo") return prismer::zoo::run_zoo_command(argc - 1, argv + 1);
     if (command == "synth-images") return prismer::cli::synth_images_command(argc - 1, argv + 1);
   } catch (const cxxopts::exceptions::exception& e) {
     std::cerr << "error: " << e.what() << " (see 'prismer help')\n";

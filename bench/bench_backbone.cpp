@@ -1,0 +1,111 @@
+// Prismer-BASE backbone speed on this machine: expert-encoder forward (224/480 px, RGB only / six experts,
+// batch 1/4) and the per-token decoder cost with and without the key/value cache, next to the original
+// Python code's medians read from the fixtures (prismer/_meta/python_baseline_results.json, same machine
+// kind). Random weights; medians over repeated runs after one warm-up.
+//
+// usage: bench_backbone [--quick]      (--quick: batch 1 only)
+#include "prismer_model.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+using namespace prismer;
+using namespace prismer::backbone;
+
+namespace {
+
+double median_seconds(const std::function<void()>& f, int runs) {
+  f();  // warm-up
+  std::vector<double> t;
+  for (int i = 0; i < runs; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+nlohmann::json python_baseline() {
+  const char* env = std::getenv("PRISMER_FIXTURES");
+  const std::filesystem::path root = env ? env : std::filesystem::path(PRISMER_SOURCE_DIR) / ".." / "shared" / "fixtures";
+  std::ifstream in(root / "prismer" / "_meta" / "python_baseline_results.json");
+  if (!in) return nlohmann::json::object();
+  return nlohmann::json::parse(in);
+}
+
+void print_row(const std::string& name, double seconds, const nlohmann::json& base) {
+  if (base.contains(name) && base[name].contains("median_s")) {
+    const double py = base[name]["median_s"].get<double>();
+    std::printf("%-22s %9.3f s   python %9.3f s   speed-up %5.2fx\n", name.c_str(), seconds, py, py / seconds);
+  } else {
+    std::printf("%-22s %9.3f s   (no python baseline)\n", name.c_str(), seconds);
+  }
+  std::fflush(stdout);
+}
+
+ExpertInputs inputs_for(const PrismerConfig& cfg, std::int64_t batch, std::int64_t res) {
+  ExpertInputs in;
+  in.rgb = torch::randn({batch, 3, res, res});
+  for (const LabelSpec& s : cfg.experts) {
+    torch::Tensor t = torch::rand({batch, s.channels, 224, 224}) * 2 - 1;
+    if (s.name == "obj_detection")  // the instance map rides along as a 65th channel (ids 0..5, 255 = background)
+      t = torch::cat({t, torch::randint(0, 6, {batch, 1, 224, 224}).to(torch::kFloat)}, 1);
+    in.experts[s.name] = t;
+  }
+  return in;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  torch::InferenceMode guard;
+  const nlohmann::json base = python_baseline();
+  std::printf("Prismer-BASE, random weights, %d threads\n", torch::get_num_threads());
+
+  for (const bool all : {false, true}) {
+    PrismerConfig cfg = PrismerConfig::preset("base");
+    if (all)
+      for (const char* e : {"depth", "normal", "seg_coco", "edge", "obj_detection", "ocr_detection"})
+        cfg.experts.push_back(reference_expert_spec(e));
+    for (const std::int64_t res : {224, 480}) {
+      cfg.image_resolution = res;
+      PrismerModel model(cfg);
+      model->eval();
+      for (const std::int64_t batch : {1, 4}) {
+        if (quick && batch > 1) continue;
+        const ExpertInputs in = inputs_for(cfg, batch, res);
+        const double s = median_seconds([&] { model->encode(in); }, batch == 1 ? 5 : 3);
+        print_row(std::string("enc_") + (all ? "all_" : "rgb_") + std::to_string(res) + "_b" + std::to_string(batch), s, base);
+      }
+      if (all && res == 480) {
+        // Per-token decoder cost for 3 beams at 480 px with six experts (964 memory tokens), 4-token prompt, 16 steps.
+        const torch::Tensor memory = model->encode(inputs_for(cfg, 1, res)).expand({3, -1, -1}).contiguous();
+        const torch::Tensor ids = torch::randint(4, 50000, {3, 20}, torch::kLong);
+        const torch::Tensor mask = torch::ones({3, 20}, torch::kLong);
+        const double uncached = median_seconds([&] {
+          for (std::int64_t t = 4; t < 20; ++t) model->decode(ids.slice(1, 0, t + 1), mask.slice(1, 0, t + 1), memory);
+        }, 3) / 16;
+        const double cached = median_seconds([&] {
+          KVCache cache;
+          model->decode(ids.slice(1, 0, 4), mask.slice(1, 0, 4), memory, &cache);
+          for (std::int64_t t = 4; t < 20; ++t) model->decode(ids.slice(1, t, t + 1), mask.slice(1, 0, t + 1), memory, &cache);
+        }, 3) / 16;
+        std::printf("decode per token, 3 beams, 480 px, six experts: uncached %.4f s, cached %.4f s (%.1fx)\n", uncached,
+                    cached, uncached / cached);
+      }
+    }
+  }
+  return 0;
+}
