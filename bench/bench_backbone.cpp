@@ -5,6 +5,7 @@
 //
 // usage: bench_backbone [--quick]      (--quick: batch 1 only)
 #include "prismer_model.h"
+#include "timing.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -20,20 +21,9 @@
 
 using namespace prismer;
 using namespace prismer::backbone;
+using prismer::bench::median_seconds;
 
 namespace {
-
-double median_seconds(const std::function<void()>& f, int runs) {
-  f();  // warm-up
-  std::vector<double> t;
-  for (int i = 0; i < runs; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    f();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 nlohmann::json python_baseline() {
   const char* env = std::getenv("PRISMER_FIXTURES");
@@ -86,7 +76,7 @@ int main(int argc, char** argv) {
       for (const std::int64_t batch : {1, 4}) {
         if (quick && batch > 1) continue;
         const ExpertInputs in = inputs_for(cfg, batch, res);
-        const double s = median_seconds([&] { model->encode(in); }, batch == 1 ? 5 : 3);
+        const double s = median_seconds([&] { model->encode(in); }, batch == 1 ? 5 : 3, 1);
         print_row(std::string("enc_") + (all ? "all_" : "rgb_") + std::to_string(res) + "_b" + std::to_string(batch), s, base);
       }
       if (all && res == 480) {
@@ -96,12 +86,12 @@ int main(int argc, char** argv) {
         const torch::Tensor mask = torch::ones({3, 20}, torch::kLong);
         const double uncached = median_seconds([&] {
           for (std::int64_t t = 4; t < 20; ++t) model->decode(ids.slice(1, 0, t + 1), mask.slice(1, 0, t + 1), memory);
-        }, 3) / 16;
+        }, 3, 1) / 16;
         const double cached = median_seconds([&] {
           KVCache cache;
           model->decode(ids.slice(1, 0, 4), mask.slice(1, 0, 4), memory, &cache);
           for (std::int64_t t = 4; t < 20; ++t) model->decode(ids.slice(1, t, t + 1), mask.slice(1, 0, t + 1), memory, &cache);
-        }, 3) / 16;
+        }, 3, 1) / 16;
         std::printf("decode per token, 3 beams, 480 px, six experts: uncached %.4f s, cached %.4f s (%.1fx)\n", uncached,
                     cached, uncached / cached);
       }

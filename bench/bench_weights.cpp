@@ -2,6 +2,8 @@
 // (~50 tensors, 256 MB of float32 by default). Prints medians of 5 runs and the ratio between formats.
 //
 // usage: bench_weights [megabytes] [folder]
+#include "timing.h"
+
 #include <prismer/weights.h>
 
 #include <torch/torch.h>
@@ -13,20 +15,7 @@
 #include <functional>
 #include <vector>
 
-namespace {
-
-double median_seconds(const std::function<void()>& f, int runs = 5) {
-  std::vector<double> t;
-  for (int i = 0; i < runs; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    f();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-}  // namespace
+using prismer::bench::median_seconds;
 
 int main(int argc, char** argv) {
   const double megabytes = argc > 1 ? std::atof(argv[1]) : 256.0;
@@ -38,10 +27,10 @@ int main(int argc, char** argv) {
   const std::string pt = (dir / "bench.pt").string();
   const std::string st = (dir / "bench.safetensors").string();
 
-  const double save_pt = median_seconds([&] { prismer::save_torch(tensors, pt); });
-  const double save_st = median_seconds([&] { prismer::save_safetensors(tensors, st); });
-  const double load_pt = median_seconds([&] { prismer::load_weights(pt); });
-  const double load_st = median_seconds([&] { prismer::load_weights(st); });
+  const double save_pt = median_seconds([&] { prismer::save_torch(tensors, pt); }, 5);
+  const double save_st = median_seconds([&] { prismer::save_safetensors(tensors, st); }, 5);
+  const double load_pt = median_seconds([&] { prismer::load_weights(pt); }, 5);
+  const double load_st = median_seconds([&] { prismer::load_weights(st); }, 5);
   std::printf("state dict: 48 tensors, %.0f MB (median of 5)\n", megabytes);
   std::printf("  write torch.save zip  %8.3f s  %8.0f MB/s\n", save_pt, megabytes / save_pt);
   std::printf("  write safetensors     %8.3f s  %8.0f MB/s\n", save_st, megabytes / save_st);

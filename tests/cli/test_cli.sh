@@ -57,6 +57,11 @@ expect_status "inspect missing file" 1 "absent.pt: no such file" "$prismer" insp
 expect_status "convert to unknown extension" 2 "must end in .safetensors" "$prismer" convert "$sd" "$tmp/x.txt"
 check "no partial output" bash -c "! ls '$tmp' | grep -q '\.tmp'"
 
+expect_status "zoo: a missing checkpoint names the download command" 1 \
+  "checkpoint: .*prismer download --models caption_prismer_base" \
+  env PRISMER_ZOO_DIR="$tmp/models" "$prismer" plugins validate prismer --set checkpoint=zoo:caption_prismer_base
+expect_status "zoo list works offline" 0 "caption_prismer_base" "$prismer" zoo list --dir "$tmp/models"
+
 gts="$fixtures/metrics/coco_caption/gts.json"
 res="$fixtures/metrics/coco_caption/results_model_a.json"
 expect_status "score caption" 0 "CIDEr" "$prismer" score caption --annotations "$gts" --results "$res"

@@ -9,6 +9,8 @@
 // added (the reference always has one).
 #include "prismer_model.h"
 
+#include <prismer/zoo/zoo.h>
+
 #include <prismer/backbone.h>
 #include <prismer/config.h>
 #include <prismer/log.h>
@@ -144,7 +146,17 @@ class PrismerBackbone : public prismer::Backbone {
     } catch (const std::invalid_argument& e) {
       cfg["freeze"].fail(e.what());
     }
-    const std::string vocab = cfg.get<std::string>("vocab", ""), merges = cfg.get<std::string>("merges", "");
+    // File keys take a path or a model-zoo reference (zoo:NAME); a missing zoo file names the download command.
+    auto file_of = [&](const char* key) {
+      const std::string ref = cfg.get<std::string>(key, "");
+      if (ref.empty()) return ref;
+      try {
+        return prismer::zoo::resolve(ref);
+      } catch (const std::exception& e) {
+        cfg[key].fail(e.what());
+      }
+    };
+    const std::string vocab = file_of("vocab"), merges = file_of("merges");
     if (vocab.empty() != merges.empty()) cfg.fail("set both 'vocab' and 'merges' (or neither)");
     if (!vocab.empty()) {
       tokenizer_ = std::make_unique<BpeTokenizer>(vocab, merges);
@@ -156,7 +168,7 @@ class PrismerBackbone : public prismer::Backbone {
     }
     model_ = PrismerModel(c);
     model_->expert_encoder->seed(static_cast<std::uint64_t>(cfg.get<std::int64_t>("seed", 0)));
-    const std::string ckpt = cfg.get<std::string>("checkpoint", "");
+    const std::string ckpt = file_of("checkpoint");
     if (!ckpt.empty()) load(ckpt);
     model_->to(device_);
   }
@@ -218,7 +230,7 @@ PRISMER_PLUGIN(PrismerBackbone, "prismer", backbone, "0.1.0",
                "num_attention_heads: 0\n"
                "intermediate_size: 0\n"
                "vocab_size: 0\n"
-               "checkpoint: \"\"           # torch.save state_dict (official pytorch_model.bin) or safetensors, loaded strictly\n"
+               "checkpoint: \"\"           # state_dict file (official pytorch_model.bin, safetensors) or zoo:NAME; strict\n"
                "vocab: \"\"                # RoBERTa vocab.json; empty = stand-in word tokenizer of vocab_size\n"
                "merges: \"\"               # RoBERTa merges.txt\n"
                "freeze: none             # none | freeze_lang | freeze_vision | freeze_lang_vision\n"
