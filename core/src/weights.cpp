@@ -98,8 +98,15 @@ PickleValue load_torch_zip(const std::string& path) {
     const auto item = static_cast<std::int64_t>(c10::elementSize(ref.dtype));
     if (static_cast<std::int64_t>(size) < ref.numel * item)
       fail(path, record + " holds " + std::to_string(size) + " bytes, expected " + std::to_string(ref.numel * item));
-    torch::Tensor storage = torch::empty({ref.numel}, torch::TensorOptions().dtype(ref.dtype));
-    if (ref.numel > 0) std::memcpy(storage.data_ptr(), data.get(), static_cast<std::size_t>(ref.numel * item));
+    // The record's buffer becomes the storage itself (no second copy); the tensor's deleter owns it.
+    torch::Tensor storage;
+    if (ref.numel > 0) {
+      auto owner = std::make_shared<at::DataPtr>(std::move(data));
+      storage = torch::from_blob(owner->get(), {ref.numel}, [owner](void*) mutable { owner.reset(); },
+                                 torch::TensorOptions().dtype(ref.dtype));
+    } else {
+      storage = torch::empty({0}, torch::TensorOptions().dtype(ref.dtype));
+    }
     storages.emplace(ref.key, storage);
     return PickleValue::from_tensor(storage);
   };
