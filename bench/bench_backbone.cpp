@@ -3,11 +3,14 @@
 // Python code's medians read from the fixtures (prismer/_meta/python_baseline_results.json, same machine
 // kind). Random weights; medians over repeated runs after one warm-up.
 //
-// usage: bench_backbone [--quick]      (--quick: batch 1 only)
+// usage: bench_backbone [--quick] [--device cpu|cuda|cuda:N]
+//   --quick: batch 1 only. On a GPU the model runs in float32 and, first, the encoder and decoder outputs
+//   of the CUDA model are compared with the same model on the CPU (largest absolute difference).
 #include "prismer_model.h"
 #include "timing.h"
 
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -43,26 +46,71 @@ void print_row(const std::string& name, double seconds, const nlohmann::json& ba
   std::fflush(stdout);
 }
 
-ExpertInputs inputs_for(const PrismerConfig& cfg, std::int64_t batch, std::int64_t res) {
+ExpertInputs inputs_for(const PrismerConfig& cfg, std::int64_t batch, std::int64_t res, const torch::Device& device) {
   ExpertInputs in;
-  in.rgb = torch::randn({batch, 3, res, res});
+  in.rgb = torch::randn({batch, 3, res, res}).to(device);
   for (const LabelSpec& s : cfg.experts) {
     torch::Tensor t = torch::rand({batch, s.channels, 224, 224}) * 2 - 1;
     if (s.name == "obj_detection")  // the instance map rides along as a 65th channel (ids 0..5, 255 = background)
       t = torch::cat({t, torch::randint(0, 6, {batch, 1, 224, 224}).to(torch::kFloat)}, 1);
-    in.experts[s.name] = t;
+    in.experts[s.name] = t.to(device);
   }
   return in;
+}
+
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+// The CUDA model against the same weights on the CPU: six experts, 224 px, batch 2.
+void check_against_cpu(const torch::Device& device) {
+  PrismerConfig cfg = PrismerConfig::preset("base");
+  for (const char* e : {"depth", "normal", "seg_coco", "edge", "obj_detection", "ocr_detection"})
+    cfg.experts.push_back(reference_expert_spec(e));
+  PrismerModel model(cfg);
+  model->eval();
+  const ExpertInputs cpu_in = inputs_for(cfg, 2, 224, torch::kCPU);
+  const torch::Tensor ids = torch::randint(4, 50000, {2, 12}, torch::kLong);
+  const torch::Tensor mask = torch::ones({2, 12}, torch::kLong);
+  const torch::Tensor cpu_memory = model->encode(cpu_in);
+  const torch::Tensor cpu_logits = model->decode(ids, mask, cpu_memory);
+  model->to(device);
+  ExpertInputs gpu_in;
+  gpu_in.rgb = cpu_in.rgb.to(device);
+  for (const auto& [k, v] : cpu_in.experts) gpu_in.experts[k] = v.to(device);
+  const torch::Tensor gpu_memory = model->encode(gpu_in);
+  const torch::Tensor gpu_logits = model->decode(ids.to(device), mask.to(device), gpu_memory);
+  KVCache cache;
+  std::vector<torch::Tensor> steps{model->decode(ids.slice(1, 0, 4).to(device), mask.slice(1, 0, 4).to(device), gpu_memory, &cache)};
+  for (std::int64_t t = 4; t < 12; ++t)
+    steps.push_back(model->decode(ids.slice(1, t, t + 1).to(device), mask.slice(1, 0, t + 1).to(device), gpu_memory, &cache));
+  const double enc = (gpu_memory.cpu() - cpu_memory).abs().max().item<double>();
+  const double dec = (gpu_logits.cpu() - cpu_logits).abs().max().item<double>();
+  const double cached = (torch::cat(steps, 1).cpu() - cpu_logits).abs().max().item<double>();
+  std::printf("CUDA vs CPU, BASE six experts 224 px batch 2: encoder max|diff| %.3g (max|ref| %.3g), logits %.3g "
+              "(max|ref| %.3g), cached-decoding logits %.3g\n",
+              enc, cpu_memory.abs().max().item<double>(), dec, cpu_logits.abs().max().item<double>(), cached);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  bool quick = false;
+  torch::Device device(torch::kCPU);
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick") quick = true;
+    else if (a == "--device" && i + 1 < argc) device = torch::Device(argv[++i]);
+    else {
+      std::fprintf(stderr, "usage: bench_backbone [--quick] [--device cpu|cuda|cuda:N]\n");
+      return 2;
+    }
+  }
   torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   torch::InferenceMode guard;
-  const nlohmann::json base = python_baseline();
-  std::printf("Prismer-BASE, random weights, %d threads\n", torch::get_num_threads());
+  const nlohmann::json base = device.is_cpu() ? python_baseline() : nlohmann::json::object();
+  std::printf("Prismer-BASE, random weights, device %s, %d CPU threads\n", device.str().c_str(), torch::get_num_threads());
+  if (device.is_cuda()) check_against_cpu(device);
 
   for (const bool all : {false, true}) {
     PrismerConfig cfg = PrismerConfig::preset("base");
@@ -73,24 +121,27 @@ int main(int argc, char** argv) {
       cfg.image_resolution = res;
       PrismerModel model(cfg);
       model->eval();
+      model->to(device);
       for (const std::int64_t batch : {1, 4}) {
         if (quick && batch > 1) continue;
-        const ExpertInputs in = inputs_for(cfg, batch, res);
-        const double s = median_seconds([&] { model->encode(in); }, batch == 1 ? 5 : 3, 1);
+        const ExpertInputs in = inputs_for(cfg, batch, res, device);
+        const double s = median_seconds([&] { model->encode(in); synchronize(device); }, batch == 1 ? 5 : 3, 1);
         print_row(std::string("enc_") + (all ? "all_" : "rgb_") + std::to_string(res) + "_b" + std::to_string(batch), s, base);
       }
       if (all && res == 480) {
         // Per-token decoder cost for 3 beams at 480 px with six experts (964 memory tokens), 4-token prompt, 16 steps.
-        const torch::Tensor memory = model->encode(inputs_for(cfg, 1, res)).expand({3, -1, -1}).contiguous();
-        const torch::Tensor ids = torch::randint(4, 50000, {3, 20}, torch::kLong);
-        const torch::Tensor mask = torch::ones({3, 20}, torch::kLong);
+        const torch::Tensor memory = model->encode(inputs_for(cfg, 1, res, device)).expand({3, -1, -1}).contiguous();
+        const torch::Tensor ids = torch::randint(4, 50000, {3, 20}, torch::kLong).to(device);
+        const torch::Tensor mask = torch::ones({3, 20}, torch::kLong).to(device);
         const double uncached = median_seconds([&] {
           for (std::int64_t t = 4; t < 20; ++t) model->decode(ids.slice(1, 0, t + 1), mask.slice(1, 0, t + 1), memory);
+          synchronize(device);
         }, 3, 1) / 16;
         const double cached = median_seconds([&] {
           KVCache cache;
           model->decode(ids.slice(1, 0, 4), mask.slice(1, 0, 4), memory, &cache);
           for (std::int64_t t = 4; t < 20; ++t) model->decode(ids.slice(1, t, t + 1), mask.slice(1, 0, t + 1), memory, &cache);
+          synchronize(device);
         }, 3, 1) / 16;
         std::printf("decode per token, 3 beams, 480 px, six experts: uncached %.4f s, cached %.4f s (%.1fx)\n", uncached,
                     cached, uncached / cached);
