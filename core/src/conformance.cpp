@@ -293,14 +293,17 @@ void validate_task(Checks& checks, const PluginRegistry& registry, const PluginR
         return std::string("ok");
       }))
     return;
+  std::int64_t resolution = 224;
   if (!checks.run("backbone '" + options.backbone + "'", [&] {
-        backbone = registry.create_as<Backbone>(registry.require(options.backbone, "backbone"), Config());
+        const PluginRecord& record = registry.require(options.backbone, "backbone");
+        backbone = registry.create_as<Backbone>(record, Config());
+        resolution = PluginRegistry::defaults(record).get<std::int64_t>("image_resolution", 224);
         return std::string("ok");
       }))
     return;
   torch::manual_seed(0);
   Batch batch;
-  batch.inputs = random_inputs(backbone->experts(), 2, 224);
+  batch.inputs = random_inputs(backbone->experts(), 2, resolution);
   batch.samples.resize(2);
   const char* captions[] = {"a red square next to a blue circle", "two green circles"};
   for (int i = 0; i < 2; ++i) {
