@@ -62,8 +62,8 @@ torch::Tensor MultiheadAttentionImpl::forward(const torch::Tensor& q, const torc
   K = K.contiguous().view({lk, b * heads_, hd}).transpose(0, 1);
   V = V.contiguous().view({lk, b * heads_, hd}).transpose(0, 1);
   Q = Q / std::sqrt(static_cast<double>(hd));
-  auto attn = torch::softmax(torch::bmm(Q, K.transpose(-2, -1)), -1);
-  auto out = torch::bmm(attn, V);  // [B*H, Lq, hd]
+  auto attn = torch::softmax(batched_matmul(Q, K.transpose(-2, -1)), -1);
+  auto out = batched_matmul(attn, V);  // [B*H, Lq, hd]
   out = out.transpose(0, 1).contiguous().view({lq * b, dim_});
   return out_proj(out).view({lq, b, dim_});
 }
@@ -88,6 +88,34 @@ torch::Tensor interpolate_pos_embed(const torch::Tensor& pos_embed, std::int64_t
                                   .mode(torch::kBicubic)
                                   .align_corners(false));
   return grid.permute({0, 2, 3, 1}).flatten(0, 2);
+}
+
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b) {
+  if (!a.device().is_cpu() || a.dim() < 3) return torch::matmul(a, b);
+  const auto lead = a.sizes().slice(0, a.dim() - 2).vec();
+  const torch::Tensor a3 = a.reshape({-1, a.size(-2), a.size(-1)});
+  std::vector<std::int64_t> b_shape = lead;
+  b_shape.push_back(b.size(-2));
+  b_shape.push_back(b.size(-1));
+  const torch::Tensor b3 = b.expand(b_shape).reshape({-1, b.size(-2), b.size(-1)});
+  const std::int64_t n = a3.size(0);
+  torch::Tensor out;
+  if (torch::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad())) {
+    std::vector<torch::Tensor> parts;
+    parts.reserve(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) parts.push_back(torch::mm(a3[i], b3[i]));
+    out = torch::stack(parts);
+  } else {
+    out = torch::empty({n, a3.size(1), b3.size(2)}, a.options());
+    for (std::int64_t i = 0; i < n; ++i) {
+      torch::Tensor slot = out[i];
+      torch::mm_out(slot, a3[i], b3[i]);
+    }
+  }
+  auto shape = lead;
+  shape.push_back(a.size(-2));
+  shape.push_back(b.size(-1));
+  return out.view(shape);
 }
 
 }  // namespace prismer::backbone

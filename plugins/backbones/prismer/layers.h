@@ -68,4 +68,9 @@ TORCH_MODULE(Adaptor);
 /// (align_corners=False); returned unchanged when int(sqrt(L)) == n (so 196 -> 200 gives 196 rows).
 torch::Tensor interpolate_pos_embed(const torch::Tensor& pos_embed, std::int64_t target_len);
 
+/// Batched matrix product [N, n, k] x [N, k, m] -> [N, n, m]. On the CPU each matrix goes to BLAS through mm:
+/// LibTorch 1.13's CPU bmm without MKL (Debian's build) takes a generic kernel about 18x slower for attention shapes.
+/// Inputs of more dimensions are flattened over the leading ones.
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b);
+
 }  // namespace prismer::backbone

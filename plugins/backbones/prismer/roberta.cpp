@@ -50,13 +50,13 @@ torch::Tensor RobertaSelfAttentionImpl::split_heads(const torch::Tensor& x) cons
 torch::Tensor RobertaSelfAttentionImpl::attend(const torch::Tensor& q_states, const torch::Tensor& k,
                                                const torch::Tensor& v, const torch::Tensor& mask) {
   auto q = split_heads(query(q_states));
-  auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_));
+  auto scores = batched_matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_));
   if (mask.defined()) {
     scores = scores + mask;
     scores = torch::clamp_min(scores, std::numeric_limits<float>::lowest());
   }
   auto probs = dropout(torch::softmax(scores, -1));
-  auto out = torch::matmul(probs, v);  // [B, H, n, hd]
+  auto out = batched_matmul(probs, v);  // [B, H, n, hd]
   return out.permute({0, 2, 1, 3}).reshape({out.size(0), out.size(2), heads_ * head_dim_});
 }
 
