@@ -273,6 +273,11 @@ PickleValue PickleMachine::load() {
       if (args.empty() || !args[0].is(PickleValue::Type::tensor)) fail("rebuilds a parameter without a tensor");
       return args[0];
     }
+    // LibTorch's torch::pickle_save wraps typed containers as restore_type_tag(value, "Dict[str, Tensor]").
+    if (q == "torch.jit._pickle.restore_type_tag") {
+      if (args.empty()) fail("calls restore_type_tag without arguments");
+      return args[0];
+    }
     if (q == "_codecs.encode") {
       if (args.empty()) fail("calls _codecs.encode without arguments");
       try {
