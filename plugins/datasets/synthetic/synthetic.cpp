@@ -1,7 +1,7 @@
 // synthetic: the quickstart's dataset. Renders scenes of coloured shapes (see scene.h) on first use and writes,
 // in the layout of the original Prismer, the images, the exact depth and segmentation maps as expert labels
 // (`<root>/labels/{depth,seg_coco}/<name>/<split>/<n>.png`), the annotation files the metrics read (COCO caption
-// ground truth, VQA annotations/questions, the answer list) and stand-in CLIP feature tables for the shape classes.
+// ground truth, VQA annotations/questions, the answer list), a text corpus for the tokenizer and stand-in CLIP feature tables for the shape classes.
 #include "scene.h"
 
 #include <prismer/config.h>
@@ -99,6 +99,7 @@ class Synthetic final : public prismer::Dataset {
     const fs::path labels = fs::path(root_) / "labels";
     json images = json::array(), caption_gt_images = json::array(), caption_gt = json::array();
     json vqa_annotations = json::array(), vqa_questions = json::array();
+    std::string corpus;  // every caption, question and answer: the text `prismer tokenizer train` learns from
     std::int64_t annotation_id = 0, question_id = split_ == "test" ? 10'000'000 : 0;
     for (int i = 0; i < count_; ++i) {
       const Scene scene = make_scene(seed_, static_cast<std::uint64_t>(i), size_);
@@ -108,7 +109,9 @@ class Synthetic final : public prismer::Dataset {
       prismer::write_png((labels / "depth" / name_ / split_ / (stem + ".png")).string(), scene.depth);
       prismer::write_png((labels / "seg_coco" / name_ / split_ / (stem + ".png")).string(), scene.segmentation);
       json qas = json::array();
+      for (const std::string& c : scene.captions) corpus += c + "\n";
       for (const QuestionAnswer& qa : scene.questions) {
+        corpus += qa.question + "\n" + qa.answer + "\n";
         qas.push_back({{"question_id", question_id}, {"question", qa.question}, {"answer", qa.answer}});
         json answers = json::array();
         for (int k = 0; k < 10; ++k) answers.push_back({{"answer", qa.answer}, {"answer_confidence", "yes"}, {"answer_id", k + 1}});
@@ -126,6 +129,7 @@ class Synthetic final : public prismer::Dataset {
     write_json(dir / (split_ + "_vqa_annotations.json"), {{"annotations", vqa_annotations}});
     write_json(dir / (split_ + "_vqa_questions.json"), {{"task_type", "Open-Ended"}, {"questions", vqa_questions}});
     write_json(dir / "answer_list.json", answer_list());
+    prismer::write_file_atomic((dir / (split_ + "_corpus.txt")).string(), corpus);
     write_feature_tables(fs::path(root_) / "features");
     // The split file last: its presence says everything above is complete.
     write_json(split_file(), {{"seed", seed_}, {"image_size", size_}, {"count", count_}, {"images", images}});
