@@ -8,6 +8,7 @@
 // `experts["obj_detection.instance"]` [B, 1, H, W] or as a 65th channel; without it no instance embedding is
 // added (the reference always has one).
 #include "prismer_model.h"
+#include "pretrained.h"
 
 #include <prismer/zoo/zoo.h>
 
@@ -169,7 +170,15 @@ class PrismerBackbone : public prismer::Backbone {
     model_ = PrismerModel(c);
     model_->expert_encoder->seed(static_cast<std::uint64_t>(cfg.get<std::int64_t>("seed", 0)));
     const std::string ckpt = file_of("checkpoint");
-    if (!ckpt.empty()) load(ckpt);
+    if (!ckpt.empty()) {
+      load(ckpt);
+    } else {
+      // Pre-training starts from the public CLIP vision tower and RoBERTa, as the reference's load_encoder /
+      // load_decoder do; every other weight keeps its initialisation.
+      const std::string clip = file_of("clip"), roberta = file_of("roberta");
+      if (!clip.empty()) report_pretrained(load_pretrained(*model_, remap_clip_visual(read_clip_weights(clip)), clip), clip);
+      if (!roberta.empty()) report_pretrained(load_pretrained(*model_, remap_hf_roberta(prismer::load_weights(roberta)), roberta), roberta);
+    }
     model_->to(device_);
   }
 
@@ -204,6 +213,13 @@ class PrismerBackbone : public prismer::Backbone {
   void freeze(const std::string& mode) override { apply_freeze(*model_, mode); }
 
  private:
+  static void report_pretrained(const LoadReport& report, const std::string& source) {
+    prismer::log::info("prismer: {}: {} tensors ignored (not in the model), {} model tensors keep their initialisation",
+                       source, report.unexpected.size(), report.missing.size());
+    for (const auto& s : report.interpolated) prismer::log::info("prismer: interpolated {}", s);
+  }
+
+ private:
   static void apply_freeze_check(const std::string& mode) {
     if (mode != "none" && mode != "freeze_lang" && mode != "freeze_vision" && mode != "freeze_lang_vision")
       throw std::invalid_argument("unknown freeze mode '" + mode +
@@ -233,6 +249,8 @@ PRISMER_PLUGIN(PrismerBackbone, "prismer", backbone, "0.1.0",
                "checkpoint: \"\"           # state_dict file (official pytorch_model.bin, safetensors) or zoo:NAME; strict\n"
                "vocab: \"\"                # RoBERTa vocab.json; empty = stand-in word tokenizer of vocab_size\n"
                "merges: \"\"               # RoBERTa merges.txt\n"
+               "clip: \"\"                 # without checkpoint: CLIP TorchScript archive / open_clip bin to start from\n"
+               "roberta: \"\"              # without checkpoint: Hugging Face RoBERTa pytorch_model.bin to start from\n"
                "freeze: none             # none | freeze_lang | freeze_vision | freeze_lang_vision\n"
                "device: cpu              # cpu | cuda | cuda:N | auto\n"
                "threads: 0               # torch threads; 0 = every core\n"
