@@ -9,6 +9,8 @@
 #include "prismer_model.h"
 #include "timing.h"
 
+#include <prismer/core/cpu_allocator.h>
+
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 #include <torch/torch.h>
@@ -95,6 +97,8 @@ void check_against_cpu(const torch::Device& device) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // PRISMER_CPU_ALLOCATOR=system measures without the caching allocator.
+  std::cout << "caching CPU allocator: " << (prismer::install_caching_cpu_allocator() ? "on" : "off") << "\n";
   bool quick = false;
   torch::Device device(torch::kCPU);
   for (int i = 1; i < argc; ++i) {
