@@ -9,6 +9,8 @@ int run_command(int argc, char** argv);
 int inspect_command(int argc, char** argv);
 int convert_command(int argc, char** argv);
 int synth_images_command(int argc, char** argv);
+int tokenizer_command(int argc, char** argv);
+int visualize_command(int argc, char** argv);  // only with PRISMER_WITH_OPENCV
 
 /// Exit statuses shared by every subcommand.
 constexpr int kOk = 0;

@@ -2,6 +2,7 @@
 #include "commands.h"
 
 #include <prismer/config.h>
+#include <prismer/core/cpu_allocator.h>
 #include <prismer/core/plugin_registry.h>
 #include <prismer/metrics/score_command.h>
 #include <prismer/zoo/commands.h>
@@ -19,7 +20,7 @@ namespace {
 const char* kUsageText = R"(usage: prismer <command> [options]
 
 commands:
-  run PIPELINE.yaml [--set key.path=value ...] [--dry-run]
+  run PIPELINE.yaml [--set key.path=value ...] [--dry-run] [--rank R --world-size N]
                           validate a pipeline, compose it from plugins and run it
   plugins list [--kind K] [--json]
                           every plugin found, with kind, version, file and summary
@@ -35,6 +36,10 @@ commands:
                           what the model zoo knows and has; check downloaded files' sizes and SHA-256
   synth-images DIR [--count N] [--seed S]
                           write a few synthetic images (for demos and tests)
+  visualize LABEL_ROOT IMAGE... [--out DIR]
+                          a picture per image with every expert label found for it, side by side
+  tokenizer train FILE... --out DIR [--vocab-size N] [--min-frequency K]
+                          a byte-level BPE vocabulary (vocab.json + merges.txt) from text files
   --version               versions of prismer, the plugin API and LibTorch
   help                    this text
 
@@ -51,6 +56,7 @@ int main(int argc, char** argv) {
     return prismer::cli::kUsage;
   }
   const std::string command = argv[1];
+  prismer::install_caching_cpu_allocator();  // see cpu_allocator.h: activations are not page-faulted in again
   if (command == "--version" || command == "version") {
     std::cout << "prismer " << PRISMER_VERSION << " (plugin API " << PRISMER_PLUGIN_API_VERSION << ", LibTorch "
               << TORCH_VERSION << ")\n";
@@ -69,6 +75,10 @@ int main(int argc, char** argv) {
     if (command == "download") return prismer::zoo::run_download_command(argc - 1, argv + 1);
     if (command == "zoo") return prismer::zoo::run_zoo_command(argc - 1, argv + 1);
     if (command == "synth-images") return prismer::cli::synth_images_command(argc - 1, argv + 1);
+    if (command == "tokenizer") return prismer::cli::tokenizer_command(argc - 1, argv + 1);
+#ifdef PRISMER_HAVE_OPENCV
+    if (command == "visualize") return prismer::cli::visualize_command(argc - 1, argv + 1);
+#endif
   } catch (const cxxopts::exceptions::exception& e) {
     std::cerr << "error: " << e.what() << " (see 'prismer help')\n";
     return prismer::cli::kUsage;

@@ -74,6 +74,34 @@ Image synthetic_image(int width, int height, unsigned seed) {
   return img;
 }
 
+/// The data lists of the original Prismer layout, next to the synthetic images, so the list datasets (coco,
+/// nocaps, vqav2, vg, web, pretrain) can be validated on the same `root`: one or two entries per list.
+void write_synthetic_data_lists(const std::string& dir) {
+  const std::vector<std::pair<std::string, int>> images = {
+      {"vqav2/train2014/COCO_train2014_000000000001.jpg", 1}, {"vqav2/val2014/COCO_val2014_000000000002.jpg", 2},
+      {"nocaps/val/0000000000000003.jpg", 3}, {"vg/image/4.jpg", 4},
+      {"cc12m/00000/000000000.jpg", 5}, {"cc3m_sgu/00000/000000000.jpg", 6}};
+  for (const auto& [rel, seed] : images)
+    write_image((fs::path(dir) / rel).string(), synthetic_image(40 + 8 * seed, 48, 100u + static_cast<unsigned>(seed)));
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"cc12m/00000/000000000.txt", "Coloured shapes on a grey ground\n"},
+      {"cc3m_sgu/00000/000000000.txt", "a square and a circle\n"},
+      {"coco_karpathy_train.json", R"([{"image": "train2014/COCO_train2014_000000000001.jpg", "caption": "Shapes."},
+ {"image": "val2014/COCO_val2014_000000000002.jpg", "caption": "More shapes."}])"},
+      {"coco_karpathy_test.json", R"([{"image": "val2014/COCO_val2014_000000000002.jpg", "caption": ["Shapes."]},
+ {"image": "train2014/COCO_train2014_000000000001.jpg", "caption": ["A circle."]}])"},
+      {"nocaps_val.json", R"([{"image": "val/0000000000000003.jpg", "img_id": 0}])"},
+      {"vqav2_train_val.json", R"([{"dataset": "vqa", "image": "train2014/COCO_train2014_000000000001.jpg",
+ "question": "What is shown?", "answer": ["shapes"], "weight": [1.0], "question_id": 10}])"},
+      {"vg_qa.json", R"([{"dataset": "vg", "image": "image/4.jpg", "question": "How many?", "answer": ["2"]}])"},
+      {"vqav2_test.json", R"([{"dataset": "vqa", "image": "val2014/COCO_val2014_000000000002.jpg",
+ "question": "What is shown?", "question_id": 20}, {"dataset": "vg", "image": "image/4.jpg",
+ "question": "How many?", "question_id": 21}])"},
+      {"answer_list.json", R"(["shapes", "2"])"},
+      {"vg_caption.json", R"([{"image": "visual-genome/image/4.jpg", "caption": "two shapes"}])"}};
+  for (const auto& [rel, text] : files) write_file_atomic((fs::path(dir) / rel).string(), text);
+}
+
 Config plugin_config(const PluginRecord& plugin, const ValidateOptions& options, const std::string& scratch) {
   Config cfg = Config::parse_string("{}", "validate settings for '" + plugin.name + "'");
   const Config defaults = PluginRegistry::defaults(plugin);
@@ -82,6 +110,7 @@ Config plugin_config(const PluginRecord& plugin, const ValidateOptions& options,
   if (plugin.kind == "dataset" && defaults.has("root") && !root_given) {
     const std::string dir = (fs::path(scratch) / "dataset_images").string();
     write_synthetic_images(dir, 5, 7);
+    write_synthetic_data_lists(dir);
     cfg.set("root", "\"" + dir + "\"");
   }
   for (const auto& [k, v] : options.overrides) cfg.set(k, v);

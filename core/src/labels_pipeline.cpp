@@ -1,5 +1,6 @@
 // The labels pipeline: every image of a dataset through each configured expert, written in the Prismer
-// layout `<output>/<expert>/<dataset>/<label_name>.png`, resumable and atomic.
+// layout `<output>/<expert>/<dataset>/<label_name>.png`: resumable (only missing labels are computed), atomic,
+// shardable across processes, with placeholder labels for unreadable images.
 #include <prismer/core/progress.h>
 #include <prismer/dataset.h>
 #include <prismer/expert.h>
@@ -9,6 +10,7 @@
 
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -76,6 +78,40 @@ bool label_present(const Expert& expert, const std::string& stem) {
   }
 }
 
+// The original's contract for an image no expert could read (dataset/utils.py get_expert_labels): a zero-byte PNG
+// reads as an all-zero map (all-255 for detection/OCR) and a detection `.json` must exist, so `{}`; other side
+// files (OCR's `.pt`) are left absent, which the loader also accepts. Training can then still read the sample.
+void write_placeholder(const Expert& expert, const std::string& stem) {
+  for (const std::string& file : expert.label_files(stem)) {
+    const std::string ext = fs::path(file).extension().string();
+    if (ext == ".png") write_file_atomic(file, "");
+    else if (ext == ".json") write_file_atomic(file, "{}");
+  }
+}
+
+// --rank/--world-size, else $RANK/$WORLD_SIZE (torchrun's variables), else 0 of 1.
+std::pair<int, int> shard_of(const RunOptions& options, const Config& config) {
+  auto from_env = [&](const char* name, int given, int fallback) {
+    if (given >= 0) return given;
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0') return fallback;
+    try {
+      std::size_t used = 0;
+      const int n = std::stoi(v, &used);
+      if (used == std::string(v).size()) return n;
+    } catch (const std::exception&) {
+    }
+    config.fail(std::string("environment variable ") + name + "='" + v + "' is not an integer");
+  };
+  const int world = from_env("WORLD_SIZE", options.world_size, 1);
+  const int rank = from_env("RANK", options.rank, 0);
+  if (world < 1) config.fail("world size must be at least 1, got " + std::to_string(world));
+  if (rank < 0 || rank >= world)
+    config.fail("rank " + std::to_string(rank) + " is outside 0.." + std::to_string(world - 1) + " (world size " +
+                std::to_string(world) + ")");
+  return {rank, world};
+}
+
 }  // namespace
 
 int run_labels_pipeline(const Config& raw, PluginRegistry& registry, const RunOptions& options) {
@@ -113,6 +149,8 @@ int run_labels_pipeline(const Config& raw, PluginRegistry& registry, const RunOp
     experts.push_back(std::move(e));
   }
   const std::vector<std::size_t> order = dependency_order(experts, expert_list);
+  std::map<std::string, std::size_t> by_name;
+  for (std::size_t i = 0; i < experts.size(); ++i) by_name[experts[i].spec.name] = i;
   const int batch_size = config.get<int>("batch_size");
   if (batch_size <= 0) config["batch_size"].fail("must be positive");
   const std::string output = config.get<std::string>("output");
@@ -128,24 +166,38 @@ int run_labels_pipeline(const Config& raw, PluginRegistry& registry, const RunOp
     return 0;
   }
 
+  const auto [rank, world] = shard_of(options, config);
+  // Rank r takes every world-th image from r: the shards are disjoint and cover the dataset.
+  std::vector<std::size_t> indices;
+  for (std::size_t i = static_cast<std::size_t>(rank); i < dataset->size(); i += static_cast<std::size_t>(world))
+    indices.push_back(i);
+  if (world > 1)
+    std::cout << "  shard: rank " << rank << " of " << world << " (" << indices.size() << " of " << dataset->size()
+              << " images)\n";
+
   torch::InferenceMode inference;
-  const std::size_t total = dataset->size();
+  const std::size_t total = indices.size();
   std::size_t written = 0, present = 0, bad = 0;
-  Progress progress("labels", total);
+  Progress progress(world > 1 ? "labels[" + std::to_string(rank) + "/" + std::to_string(world) + "]" : "labels", total);
 
   auto stem_of = [&](const ConfiguredExpert& e, const Sample& s) {
-    return (fs::path(output) / e.spec.name / dataset->label_subdir() / s.label_name).string();
+    return (fs::path(output) / e.spec.name / dataset->label_subdir_of(s) / s.label_name).string();
   };
 
   for (std::size_t begin = 0; begin < total; begin += static_cast<std::size_t>(batch_size)) {
     const std::size_t end = std::min(total, begin + static_cast<std::size_t>(batch_size));
     std::vector<Sample> samples;
     std::vector<Image> images;
-    for (std::size_t i = begin; i < end; ++i) {
+    std::vector<std::vector<bool>> missing;  // [image][expert]: that label has to be computed
+    for (std::size_t n = begin; n < end; ++n) {
+      const std::size_t i = indices[n];
       Sample s = dataset->sample(i);
-      bool complete = !overwrite;
-      for (std::size_t k = 0; complete && k < experts.size(); ++k)
-        complete = label_present(*experts[k].expert, stem_of(experts[k], s));
+      std::vector<bool> need(experts.size());
+      bool complete = true;
+      for (std::size_t k = 0; k < experts.size(); ++k) {
+        need[k] = overwrite || !label_present(*experts[k].expert, stem_of(experts[k], s));
+        complete = complete && !need[k];
+      }
       if (complete) {
         ++present;
         progress.advance(1, true);
@@ -154,28 +206,48 @@ int run_labels_pipeline(const Config& raw, PluginRegistry& registry, const RunOp
       try {
         images.push_back(dataset->load_image(i));
         samples.push_back(std::move(s));
+        missing.push_back(std::move(need));
       } catch (const std::exception& e) {
         ++bad;
-        log::warn("skipping a bad image: {}", e.what());
+        log::warn("bad image, placeholder labels written: {}", e.what());
+        for (std::size_t k = 0; k < experts.size(); ++k)  // a real label (overwrite: true) is never replaced
+          if (need[k] && (!overwrite || !label_present(*experts[k].expert, stem_of(experts[k], s))))
+            write_placeholder(*experts[k].expert, stem_of(experts[k], s));
         progress.advance(1, true);
       }
     }
     if (samples.empty()) continue;
+    // Each expert runs on the images missing its label, in dependency order; a dependency's label comes from this
+    // batch or, when it already existed, from its file.
     std::vector<std::map<std::string, Label>> produced(samples.size());
     for (std::size_t k : order) {
       ConfiguredExpert& e = experts[k];
-      std::vector<ExpertContext> context(samples.size());
-      for (std::size_t j = 0; j < samples.size(); ++j) {
-        context[j].sample = &samples[j];
-        for (const std::string& dep : e.spec.depends_on) context[j].previous[dep] = &produced[j].at(dep);
+      std::vector<std::size_t> todo;
+      for (std::size_t j = 0; j < samples.size(); ++j)
+        if (missing[j][k]) todo.push_back(j);
+      if (todo.empty()) continue;
+      std::vector<Image> batch;
+      std::vector<ExpertContext> context(todo.size());
+      for (std::size_t t = 0; t < todo.size(); ++t) {
+        const std::size_t j = todo[t];
+        batch.push_back(images[j]);
+        context[t].sample = &samples[j];
+        for (const std::string& dep : e.spec.depends_on) {
+          if (produced[j].count(dep) == 0) {
+            const ConfiguredExpert& provider = experts[by_name.at(dep)];
+            produced[j][dep] = provider.expert->load(stem_of(provider, samples[j]));
+          }
+          context[t].previous[dep] = &produced[j].at(dep);
+        }
       }
-      std::vector<Label> labels = e.expert->predict(images, context);
-      if (labels.size() != samples.size())
+      std::vector<Label> labels = e.expert->predict(batch, context);
+      if (labels.size() != todo.size())
         throw std::runtime_error("expert '" + e.spec.name + "' returned " + std::to_string(labels.size()) + " labels for " +
-                                 std::to_string(samples.size()) + " images");
-      for (std::size_t j = 0; j < samples.size(); ++j) {
-        e.expert->save(labels[j], stem_of(e, samples[j]));
-        produced[j][e.spec.name] = std::move(labels[j]);
+                                 std::to_string(todo.size()) + " images");
+      for (std::size_t t = 0; t < todo.size(); ++t) {
+        const std::size_t j = todo[t];
+        e.expert->save(labels[t], stem_of(e, samples[j]));
+        produced[j][e.spec.name] = std::move(labels[t]);
       }
     }
     written += samples.size();
@@ -183,7 +255,10 @@ int run_labels_pipeline(const Config& raw, PluginRegistry& registry, const RunOp
   }
   progress.finish();
   std::cout << "labels: " << total << " images: " << written << " labelled, " << present << " already complete, " << bad
-            << " bad (skipped, listed above)\n";
+            << " bad (placeholders written, listed above)\n";
+  if (written == 0 && total > 0 && present + bad == total)
+    std::cout << "nothing to do: every label already exists" << (bad ? " (unreadable images keep their placeholders)" : "")
+              << "; overwrite: true recomputes them\n";
   if (dataset->skipped() > 0) std::cout << "dataset: " << dataset->skipped() << " entries could not be listed\n";
   return 0;
 }

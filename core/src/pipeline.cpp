@@ -7,11 +7,25 @@
 #include <ATen/Parallel.h>
 
 #include <filesystem>
+#include <map>
 #include <thread>
 
 namespace prismer {
 
-std::vector<std::string> pipeline_kinds() { return {"labels"}; }
+namespace {
+std::map<std::string, PipelineRunner>& registered_pipelines() {
+  static std::map<std::string, PipelineRunner> runners;
+  return runners;
+}
+}  // namespace
+
+void register_pipeline(const std::string& kind, PipelineRunner runner) { registered_pipelines()[kind] = std::move(runner); }
+
+std::vector<std::string> pipeline_kinds() {
+  std::vector<std::string> kinds{"labels"};
+  for (const auto& kv : registered_pipelines()) kinds.push_back(kv.first);
+  return kinds;
+}
 
 namespace detail {
 
@@ -40,7 +54,11 @@ int run_pipeline_file(const std::string& path, const RunOptions& options) {
   Config config = Config::parse_file(path);
   for (const auto& [key, value] : options.overrides) config.set(key, value);
   if (!config.is_map()) config.fail("a pipeline file must be a YAML map");
-  if (!config.has("pipeline")) config.fail("missing required key 'pipeline' (one of: labels)");
+  if (!config.has("pipeline")) {
+    std::string known;
+    for (const auto& k : pipeline_kinds()) known += (known.empty() ? "" : ", ") + k;
+    config.fail("missing required key 'pipeline' (one of: " + known + ")");
+  }
   const std::string kind = config.get<std::string>("pipeline");
 
   PluginRegistry registry;
@@ -56,6 +74,8 @@ int run_pipeline_file(const std::string& path, const RunOptions& options) {
   for (const std::string& problem : registry.problems()) log::warn("skipped a library: {}", problem);
 
   if (kind == "labels") return detail::run_labels_pipeline(config, registry, options);
+  if (auto it = registered_pipelines().find(kind); it != registered_pipelines().end())
+    return it->second(config, registry, options);
   std::string known;
   for (const auto& k : pipeline_kinds()) known += (known.empty() ? "" : ", ") + k;
   config["pipeline"].fail("unknown pipeline '" + kind + "' (known: " + known + ")");

@@ -39,8 +39,9 @@ void Progress::draw(bool final_line) {
     std::snprintf(eta, sizeof eta, "done");
   }
   const double pct = total_ ? 100.0 * static_cast<double>(done_) / static_cast<double>(total_) : 100.0;
-  std::fprintf(stderr, "%s%s %zu/%zu %s (%.0f%%)  %.2f %s/s  ETA %s%s", tty_ ? "\r" : "", label_.c_str(), done_, total_,
-               unit_.c_str(), pct, r, unit_.c_str(), eta, (tty_ && !final_line) ? "   " : "\n");
+  std::fprintf(stderr, "%s%s %zu/%zu %s (%.0f%%)  %.2f %s/s  ETA %s%s%s%s", tty_ ? "\r" : "", label_.c_str(), done_,
+               total_, unit_.c_str(), pct, r, unit_.c_str(), eta, note_.empty() ? "" : "  ", note_.c_str(),
+               (tty_ && !final_line) ? "   " : "\n");
   std::fflush(stderr);
 }
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "checkpoint.h"
-#include "fixtures.h"
+#include "prismer_case.h"
 #include "prismer_model.h"
 
 using nlohmann::json;
@@ -24,113 +24,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::map<std::string, torch::Tensor> read_map(const fs::path& p) {
-  std::map<std::string, torch::Tensor> out;
-  for (auto& kv : prismer::load_weights(p.string())) out[kv.first] = kv.second;
-  return out;
-}
-
-json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  return json::parse(in);
-}
-
-fs::path prismer_fixtures() { return prismer::test::fixtures_root() / "prismer"; }
-
-/// Tolerance: |diff| <= 1e-5 + 1e-5 * max|ref| (float32 math in a different summation order; the reference
-/// itself is bitwise reproducible, _meta/tolerance.json).
-struct Comparer {
-  std::string case_name;
-  double worst = 0.0;
-  std::string worst_name;
-  bool compare(const std::string& name, torch::Tensor got, torch::Tensor ref) {
-    got = got.detach().to(torch::kCPU);
-    ref = ref.to(torch::kCPU);
-    if (got.sizes() != ref.sizes()) {
-      std::ostringstream m;
-      m << case_name << ": " << name << " has shape " << got.sizes() << ", reference " << ref.sizes();
-      FAIL_CHECK(m.str());
-      return false;
-    }
-    if (!ref.is_floating_point()) {
-      const bool eq = got.to(torch::kLong).equal(ref.to(torch::kLong));
-      CHECK_MESSAGE(eq, case_name << ": " << name << " differs (integer tensor)");
-      return eq;
-    }
-    const double err = ref.numel() ? (got.to(torch::kFloat64) - ref.to(torch::kFloat64)).abs().max().item<double>() : 0;
-    const double scale = ref.numel() ? ref.abs().max().item<double>() : 0;
-    const double tol = 1e-5 + 1e-5 * scale;
-    std::cout << "    " << name << ": max|diff| " << err << " (max|ref| " << scale << ", tol " << tol << ")\n";
-    if (err > worst) worst = err, worst_name = name;
-    CHECK_MESSAGE(err <= tol, case_name << ": " << name << " max|diff| " << err << " > " << tol);
-    return err <= tol;
-  }
-};
-
-PrismerConfig config_from_json(const json& j) {
-  PrismerConfig c;
-  c.image_resolution = j.at("image_resolution").get<std::int64_t>();
-  const auto& v = j.at("vit");
-  c.vit.patch_size = v.at("patch_size");
-  c.vit.width = v.at("width");
-  c.vit.layers = v.at("layers");
-  c.vit.heads = v.at("heads");
-  if (j.contains("resampler") && j["resampler"].is_object()) {
-    c.resampler.layers = j["resampler"].at("layers");
-    c.resampler.heads = j["resampler"].at("heads");
-    c.resampler.num_latents = j["resampler"].at("num_latents");
-  }
-  const auto& r = j.at("roberta");
-  c.roberta.vocab_size = r.at("vocab_size");
-  c.roberta.hidden_size = r.at("hidden_size");
-  c.roberta.vision_hidden_size = r.at("vision_hidden_size");
-  c.roberta.num_hidden_layers = r.at("num_hidden_layers");
-  c.roberta.num_attention_heads = r.at("num_attention_heads");
-  c.roberta.intermediate_size = r.at("intermediate_size");
-  c.roberta.max_position_embeddings = r.at("max_position_embeddings");
-  c.roberta.type_vocab_size = r.at("type_vocab_size");
-  c.roberta.layer_norm_eps = r.at("layer_norm_eps");
-  c.roberta.pad_token_id = r.at("pad_token_id");
-  c.roberta.bos_token_id = r.at("bos_token_id");
-  c.roberta.eos_token_id = r.at("eos_token_id");
-  const auto& ex = j.at("config_experts");
-  if (ex.is_array())
-    for (const auto& e : ex) c.experts.push_back(reference_expert_spec(e.get<std::string>()));
-  c.freeze = j.value("freeze", std::string("none"));
-  return c;
-}
-
-const torch::Tensor* find(const std::map<std::string, torch::Tensor>& m, const std::string& k) {
-  auto it = m.find(k);
-  return it == m.end() ? nullptr : &it->second;
-}
-
-prismer::ExpertInputs expert_inputs(const PrismerConfig& c, const std::map<std::string, torch::Tensor>& in) {
-  prismer::ExpertInputs x;
-  x.rgb = in.at("experts.rgb");
-  for (const auto& e : c.experts) {
-    if (auto* t = find(in, "experts." + e.name)) {
-      x.experts[e.name] = *t;
-    } else if (auto* l = find(in, "experts." + e.name + ".label")) {
-      x.experts[e.name] = *l;
-      if (auto* i = find(in, "experts." + e.name + ".instance")) x.experts[e.name + ".instance"] = *i;
-    }
-  }
-  return x;
-}
-
-InstanceDraw recorded_draws(const std::map<std::string, torch::Tensor>& in, const std::string& index_key) {
-  auto* ids = find(in, "obj_detection_instance_ids");
-  auto* idx = find(in, index_key);
-  if (ids == nullptr || idx == nullptr) return {};
-  std::map<std::int64_t, std::int64_t> table;
-  for (std::int64_t i = 0; i < ids->numel(); ++i) table[(*ids)[i].item<std::int64_t>()] = (*idx)[i].item<std::int64_t>();
-  return [table](std::int64_t id) {
-    auto it = table.find(id);
-    if (it == table.end()) throw std::runtime_error("no recorded instance draw for id " + std::to_string(id));
-    return it->second;
-  };
-}
+using prismer::test::find_in;
+using prismer::test::prismer_fixtures;
+using prismer::test::read_json_file;
+using prismer::test::read_tensor_map;
 
 void report_unsupported(const std::string& case_name, const std::vector<std::string>& keys, bool fatal) {
   if (keys.empty()) return;
@@ -145,13 +42,14 @@ void report_unsupported(const std::string& case_name, const std::vector<std::str
 }
 
 void run_pos_embed_case(const fs::path& dir) {
-  const auto in = read_map(dir / "inputs.pt");
-  const auto out = read_map(dir / "outputs.pt");
-  Comparer cmp{dir.filename().string(), 0.0, {}};
+  const auto in = read_tensor_map(dir / "inputs.pt");
+  const auto out = read_tensor_map(dir / "outputs.pt");
+  prismer::test::TensorComparer cmp;
+  cmp.case_name = dir.filename().string();
   for (const auto& [name, ref] : out) {
-    auto* pe = find(in, name + ".pos_embed");
+    auto* pe = find_in(in, name + ".pos_embed");
     // target_len is a Python int in inputs.pt (not a tensor); the case name "<orig>_to_<target>" carries it too
-    auto* len = find(in, name + ".target_len");
+    auto* len = find_in(in, name + ".target_len");
     const auto sep = name.find("_to_");
     REQUIRE_MESSAGE((pe != nullptr && (len != nullptr || sep != std::string::npos)), "no inputs for " << name);
     const std::int64_t target = len != nullptr ? len->item<std::int64_t>() : std::stoll(name.substr(sep + 4));
@@ -162,25 +60,26 @@ void run_pos_embed_case(const fs::path& dir) {
 
 void run_model_case(const fs::path& dir, const json& cfg_json) {
   const std::string name = dir.filename().string();
-  const PrismerConfig cfg = config_from_json(cfg_json);
+  const PrismerConfig cfg = prismer::test::prismer_config_from_json(cfg_json);
   PrismerModel model(cfg);
   load_checkpoint(*model, (dir / "state_dict.pt").string(), true);
   model->eval();
   torch::NoGradGuard no_grad;
-  const auto in = read_map(dir / "inputs.pt");
-  const auto out = read_map(dir / "outputs.pt");
-  Comparer cmp{name, 0.0, {}};
+  const auto in = read_tensor_map(dir / "inputs.pt");
+  const auto out = read_tensor_map(dir / "outputs.pt");
+  prismer::test::TensorComparer cmp;
+  cmp.case_name = name;
   std::set<std::string> checked;
   auto check = [&](const std::string& key, const torch::Tensor& got) {
-    if (auto* ref = find(out, key)) {
+    if (auto* ref = find_in(out, key)) {
       cmp.compare(key, got, *ref);
       checked.insert(key);
     }
   };
 
-  const auto inputs = expert_inputs(cfg, in);
+  const auto inputs = prismer::test::case_expert_inputs(cfg, in);
   EncoderTrace trace;
-  auto memory = model->encode(inputs, &trace, recorded_draws(in, "obj_detection_instance_embedding_index"));
+  auto memory = model->encode(inputs, &trace, prismer::test::recorded_draws(in, "obj_detection_instance_embedding_index"));
   check("encoder_out", memory.transpose(0, 1));
   check("encoder_hidden_states", memory);
   for (const auto& [stem, t] : trace.stem_out) check("stem_out." + stem, t);
@@ -189,11 +88,11 @@ void run_model_case(const fs::path& dir, const json& cfg_json) {
   if (trace.resampler_out.defined()) check("resampler_out", trace.resampler_out);
   check("ln_pre_in", trace.ln_pre_in);
 
-  if (auto* ids = find(in, "input_ids")) {
+  if (auto* ids = find_in(in, "input_ids")) {
     auto mask = in.at("attention_mask");
     auto logits = model->decode(*ids, mask, memory);
     check("logits", logits);
-    if (auto* labels = find(in, "labels")) {
+    if (auto* labels = find_in(in, "labels")) {
       auto per = model->loss_per_sample(logits, *labels);
       check("loss_per_sample", per);
       check("loss", per.mean());
@@ -209,13 +108,13 @@ void run_model_case(const fs::path& dir, const json& cfg_json) {
     std::cout << "    cached vs uncached logits: max|diff| " << err << "\n";
     CHECK_MESSAGE(err < 1e-4, name << ": cached decoding differs from uncached by " << err);
   }
-  if (auto* q = find(in, "question_input_ids")) {  // vqa_rank's start pass
+  if (auto* q = find_in(in, "question_input_ids")) {  // vqa_rank's start pass
     auto logits = model->decode(*q, in.at("question_attention_mask"), memory);
     check("start_logits_last", logits.select(1, logits.size(1) - 1));
   }
-  if (auto* train_idx = find(in, "train_obj_detection_instance_embedding_index")) {
+  if (auto* train_idx = find_in(in, "train_obj_detection_instance_embedding_index")) {
     (void)train_idx;
-    auto m2 = model->encode(inputs, nullptr, recorded_draws(in, "train_obj_detection_instance_embedding_index"));
+    auto m2 = model->encode(inputs, nullptr, prismer::test::recorded_draws(in, "train_obj_detection_instance_embedding_index"));
     check("train_encoder_hidden_states", m2);
   }
 
@@ -235,7 +134,7 @@ TEST_CASE("prismer backbone parity with the reference fixtures") {
     const std::string name = dir.filename().string();
     prismer::test::announce_case(name);
     if (!prismer::test::require_fixture(dir / "config.json")) continue;
-    const json cfg = read_json(dir / "config.json");
+    const json cfg = read_json_file(dir / "config.json");
     try {
       if (cfg.contains("pairs")) run_pos_embed_case(dir);
       else if (cfg.contains("roberta") && cfg.contains("vit")) run_model_case(dir, cfg);
@@ -250,8 +149,8 @@ TEST_CASE("freeze modes give the reference's trainable parameters") {
   for (const auto& dir : prismer::test::case_folders(prismer_fixtures())) {
     if (!fs::exists(dir / "trainable_params.json")) continue;
     prismer::test::announce_case(dir.filename().string() + " (trainable_params.json, tiny)");
-    const json lists = read_json(dir / "trainable_params.json").at("tiny");
-    PrismerConfig cfg = config_from_json(read_json(dir / "config.json"));
+    const json lists = read_json_file(dir / "trainable_params.json").at("tiny");
+    PrismerConfig cfg = prismer::test::prismer_config_from_json(read_json_file(dir / "config.json"));
     for (auto it = lists.begin(); it != lists.end(); ++it) {
       cfg.freeze = it.key();
       PrismerModel model(cfg);
@@ -271,7 +170,7 @@ TEST_CASE("freeze modes give the reference's trainable parameters") {
 TEST_CASE("strict loading names missing, unexpected and mis-shaped keys") {
   const fs::path sd = prismer_fixtures() / "prismerz_rgb" / "state_dict.pt";
   if (!prismer::test::require_fixture(sd)) return;
-  PrismerModel model(config_from_json(read_json(prismer_fixtures() / "prismerz_rgb" / "config.json")));
+  PrismerModel model(prismer::test::prismer_config_from_json(read_json_file(prismer_fixtures() / "prismerz_rgb" / "config.json")));
   auto w = prismer::load_weights(sd.string());
   w.erase(std::remove_if(w.begin(), w.end(), [](auto& kv) { return kv.first == "expert_encoder.ln_pre.bias"; }), w.end());
   w.emplace_back("expert_encoder.bogus", torch::zeros({2}));

@@ -39,8 +39,10 @@ YAML
 
 pipeline "$tmp/labels.yaml" "$tmp/labels" ""
 expect_status "first run labels every good image" 0 "5 labelled, 0 already complete, 2 bad" "$prismer" run "$tmp/labels.yaml"
-count=$(find "$tmp/labels/edge/demo" -name '*.png' | wc -l)
+count=$(find "$tmp/labels/edge/demo" -name '*.png' -size +0 | wc -l)
 [ "$count" -eq 5 ] && ok "5 label files in <output>/edge/demo/" || bad "found $count label files"
+[ -f "$tmp/labels/edge/demo/corrupt.png" ] && [ ! -s "$tmp/labels/edge/demo/corrupt.png" ] &&
+  ok "an empty placeholder label for a bad image" || bad "no placeholder for corrupt.jpg"
 [ -f "$tmp/labels/edge/demo/nested/synthetic_1.png" ] && ok "sub-folders kept in the layout" || bad "nested layout"
 grep -q "corrupt.jpg" "$tmp/out" && grep -q "garbage.png" "$tmp/out" && ok "bad images named" || bad "bad images not named"
 find "$tmp/labels" -name '*.tmp*' | grep -q . && bad "temporary files left" || ok "no temporary files left"

@@ -20,115 +20,17 @@
 
 #include "beam_search.h"
 #include "caption_task.h"
-#include "checkpoint.h"
-#include "fixtures.h"
-#include "prismer_model.h"
+#include "prismer_case.h"
 
 using nlohmann::json;
 using namespace prismer::backbone;
+using prismer::test::FixtureBackbone;
+using prismer::test::starts_with;
+using prismer::test::WordTokenizer;
 namespace fs = std::filesystem;
 namespace cap = prismer::caption;
 
 namespace {
-
-/// Every leaf of a pickled inputs/outputs file, flattened with dots (dict keys and list indices); Python ints and
-/// floats become 0-d int64 / float64 tensors (load_weights skips them and does not descend into lists).
-void flatten(const prismer::PickleValue& v, const std::string& name, std::map<std::string, torch::Tensor>& out) {
-  using T = prismer::PickleValue::Type;
-  const std::string prefix = name.empty() ? name : name + ".";
-  switch (v.type()) {
-    case T::tensor: out[name] = v.tensor(); break;
-    case T::integer: out[name] = torch::tensor(v.to_int(), torch::kLong); break;
-    case T::real: out[name] = torch::tensor(v.to_real(), torch::kDouble); break;
-    case T::list:
-    case T::tuple:
-      for (std::size_t i = 0; i < v.list().size(); ++i) flatten(v.list()[i], prefix + std::to_string(i), out);
-      break;
-    case T::dict:
-      for (const auto& kv : v.dict())
-        if (kv.first.is(T::string)) flatten(kv.second, prefix + kv.first.to_string(), out);
-      break;
-    default: break;  // strings (captions) and None
-  }
-}
-
-std::map<std::string, torch::Tensor> read_map(const fs::path& p) {
-  std::map<std::string, torch::Tensor> out;
-  flatten(prismer::load_pickle_file(p.string()), "", out);
-  return out;
-}
-
-json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  return json::parse(in);
-}
-
-PrismerConfig config_from_json(const json& j) {
-  PrismerConfig c;
-  c.image_resolution = j.at("image_resolution").get<std::int64_t>();
-  const auto& v = j.at("vit");
-  c.vit.patch_size = v.at("patch_size");
-  c.vit.width = v.at("width");
-  c.vit.layers = v.at("layers");
-  c.vit.heads = v.at("heads");
-  if (j.contains("resampler") && j["resampler"].is_object()) {
-    c.resampler.layers = j["resampler"].at("layers");
-    c.resampler.heads = j["resampler"].at("heads");
-    c.resampler.num_latents = j["resampler"].at("num_latents");
-  }
-  const auto& r = j.at("roberta");
-  c.roberta.vocab_size = r.at("vocab_size");
-  c.roberta.hidden_size = r.at("hidden_size");
-  c.roberta.vision_hidden_size = r.at("vision_hidden_size");
-  c.roberta.num_hidden_layers = r.at("num_hidden_layers");
-  c.roberta.num_attention_heads = r.at("num_attention_heads");
-  c.roberta.intermediate_size = r.at("intermediate_size");
-  c.roberta.max_position_embeddings = r.at("max_position_embeddings");
-  c.roberta.type_vocab_size = r.at("type_vocab_size");
-  c.roberta.layer_norm_eps = r.at("layer_norm_eps");
-  c.roberta.pad_token_id = r.at("pad_token_id");
-  c.roberta.bos_token_id = r.at("bos_token_id");
-  c.roberta.eos_token_id = r.at("eos_token_id");
-  const auto& ex = j.at("config_experts");
-  if (ex.is_array())
-    for (const auto& e : ex) c.experts.push_back(reference_expert_spec(e.get<std::string>()));
-  c.freeze = j.value("freeze", std::string("none"));
-  return c;
-}
-
-const torch::Tensor* find(const std::map<std::string, torch::Tensor>& m, const std::string& k) {
-  auto it = m.find(k);
-  return it == m.end() ? nullptr : &it->second;
-}
-
-prismer::ExpertInputs expert_inputs(const PrismerConfig& c, const std::map<std::string, torch::Tensor>& in) {
-  prismer::ExpertInputs x;
-  x.rgb = in.at("experts.rgb");
-  for (const auto& e : c.experts) {
-    if (auto* t = find(in, "experts." + e.name)) {
-      x.experts[e.name] = *t;
-    } else if (auto* l = find(in, "experts." + e.name + ".label")) {
-      x.experts[e.name] = *l;
-      if (auto* i = find(in, "experts." + e.name + ".instance")) x.experts[e.name + ".instance"] = *i;
-    }
-  }
-  return x;
-}
-
-InstanceDraw recorded_draws(const std::map<std::string, torch::Tensor>& in) {
-  auto* ids = find(in, "obj_detection_instance_ids");
-  auto* idx = find(in, "obj_detection_instance_embedding_index");
-  if (ids == nullptr || idx == nullptr) return {};
-  std::map<std::int64_t, std::int64_t> table;
-  for (std::int64_t i = 0; i < ids->numel(); ++i) table[(*ids)[i].item<std::int64_t>()] = (*idx)[i].item<std::int64_t>();
-  return [table](std::int64_t id) {
-    auto it = table.find(id);
-    if (it == table.end()) throw std::runtime_error("no recorded instance draw for id " + std::to_string(id));
-    return it->second;
-  };
-}
-
-bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
 
 void check_equal(const std::string& where, const torch::Tensor& got, const torch::Tensor& ref) {
   const bool same_shape = got.sizes() == ref.sizes();
@@ -142,16 +44,14 @@ void check_equal(const std::string& where, const torch::Tensor& got, const torch
 
 void run_case(const fs::path& dir) {
   const std::string name = dir.filename().string();
-  const json cfg_json = read_json(dir / "config.json");
-  const PrismerConfig cfg = config_from_json(cfg_json);
-  PrismerModel model(cfg);
-  load_checkpoint(*model, (dir / "state_dict.pt").string(), true);
-  model->eval();
+  const json cfg_json = prismer::test::read_json_file(dir / "config.json");
+  const PrismerConfig cfg = prismer::test::prismer_config_from_json(cfg_json);
+  PrismerModel model = prismer::test::load_case_model(dir);
   torch::NoGradGuard no_grad;
-  const auto in = read_map(dir / "inputs.pt");
-  const auto out = read_map(dir / "outputs.pt");
+  const auto in = prismer::test::read_case_values(dir / "inputs.pt");
+  const auto out = prismer::test::read_case_values(dir / "outputs.pt");
   const json& gk = cfg_json.at("generate_kwargs");
-  const bool vqa = find(in, "question_input_ids") != nullptr;
+  const bool vqa = prismer::test::find_in(in, "question_input_ids") != nullptr;
   const torch::Tensor prompt = in.at(vqa ? "question_input_ids" : "prefix_input_ids");
   const torch::Tensor prompt_mask = in.at(vqa ? "question_attention_mask" : "prefix_attention_mask");
 
@@ -161,18 +61,18 @@ void run_case(const fs::path& dir) {
   opt.min_length = gk.value("min_length", std::int64_t{0});
   opt.length_penalty = gk.value("length_penalty", 1.0);
   // the recorded call arguments agree with config.json
-  if (auto* t = find(in, "num_beams")) CHECK(t->item<std::int64_t>() == opt.num_beams);
-  if (auto* t = find(in, "max_length")) CHECK(t->item<std::int64_t>() == opt.max_length);
-  if (auto* t = find(in, "min_length")) CHECK(t->item<std::int64_t>() == opt.min_length);
-  if (auto* t = find(in, "length_penalty")) CHECK(t->item<double>() == opt.length_penalty);
+  if (auto* t = prismer::test::find_in(in, "num_beams")) CHECK(t->item<std::int64_t>() == opt.num_beams);
+  if (auto* t = prismer::test::find_in(in, "max_length")) CHECK(t->item<std::int64_t>() == opt.max_length);
+  if (auto* t = prismer::test::find_in(in, "min_length")) CHECK(t->item<std::int64_t>() == opt.min_length);
+  if (auto* t = prismer::test::find_in(in, "length_penalty")) CHECK(t->item<double>() == opt.length_penalty);
   opt.pad_token_id = cfg.roberta.pad_token_id;
   opt.eos_token_id = cfg.roberta.eos_token_id;
   const std::string version = cfg_json.at("versions").at("transformers").get<std::string>();
   opt.rule = starts_with(version, "4.26") ? cap::EarlyStopRule::kTransformers4_26 : cap::EarlyStopRule::kTransformers4_27;
   opt.record_steps = true;
 
-  const torch::Tensor memory = model->encode(expert_inputs(cfg, in), nullptr, recorded_draws(in));
-  if (auto* ref = find(out, "encoder_hidden_states")) {
+  const torch::Tensor memory = model->encode(prismer::test::case_expert_inputs(cfg, in), nullptr, prismer::test::recorded_draws(in, "obj_detection_instance_embedding_index"));
+  if (auto* ref = prismer::test::find_in(out, "encoder_hidden_states")) {
     const double e = (memory - *ref).abs().max().item<double>();
     CHECK_MESSAGE(e < 1e-4, name << ": encoder output differs by " << e);
   }
@@ -200,16 +100,16 @@ void run_case(const fs::path& dir) {
   if (!seq_equal) check_equal(name + ": sequences", res.sequences, ref_seq);
   CHECK_MESSAGE(score_err <= tol, name << ": sequences_scores max|diff| " << score_err << " > " << tol << "\n  got "
                                        << res.sequences_scores << "\n  reference " << ref_scores);
-  if (auto* bi = find(out, "beam_indices")) check_equal(name + ": beam_indices", res.beam_indices, *bi);
+  if (auto* bi = prismer::test::find_in(out, "beam_indices")) check_equal(name + ": beam_indices", res.beam_indices, *bi);
   CHECK_MESSAGE(res.num_steps == ref_calls, name << ": " << res.num_steps << " decoder calls, reference " << ref_calls);
   std::int64_t steps_compared = 0;
   for (std::int64_t i = 0; i < static_cast<std::int64_t>(res.step_input_ids.size()); ++i) {
     const std::string k = "steps." + std::to_string(i);
-    auto* ids = find(out, k + ".input_ids");
+    auto* ids = prismer::test::find_in(out, k + ".input_ids");
     if (ids == nullptr) continue;  // counted by num_decoder_calls
     ++steps_compared;
     check_equal(name + ": " + k + ".input_ids", res.step_input_ids[i], *ids);
-    if (auto* m = find(out, k + ".attention_mask")) check_equal(name + ": " + k + ".attention_mask", res.step_attention_mask[i], *m);
+    if (auto* m = prismer::test::find_in(out, k + ".attention_mask")) check_equal(name + ": " + k + ".attention_mask", res.step_attention_mask[i], *m);
   }
   std::cout << "    decoder inputs of " << steps_compared << " steps compared\n";
 
@@ -226,7 +126,7 @@ void run_case(const fs::path& dir) {
   std::int64_t xver_calls = -1;
   const fs::path xver = dir.parent_path() / "_meta" / "xver.json";
   if (fs::exists(xver)) {
-    const json x = read_json(xver);
+    const json x = prismer::test::read_json_file(xver);
     if (x.contains(name)) {
       const std::string text = x.at(name).get<std::string>();
       const auto vs = text.find(" under 4.26.1 vs ");
@@ -292,63 +192,6 @@ TEST_CASE("hypothesis heap and length penalty (synthetic step function)") {
   (void)vocab;
 }
 
-namespace {
-
-/// The fixtures' word-level stand-in tokenizer: "w<N>" <-> id N, <s> 0, <pad> 1, </s> 2, <unk> 3.
-class WordTokenizer : public prismer::Tokenizer {
- public:
-  std::vector<std::int64_t> encode(const std::string& text, bool add_special_tokens) const override {
-    std::vector<std::int64_t> out;
-    if (add_special_tokens) out.push_back(0);
-    std::istringstream in(text);
-    std::string w;
-    while (in >> w) out.push_back(w.size() > 1 && w[0] == 'w' ? std::stoll(w.substr(1)) : 3);
-    if (add_special_tokens) out.push_back(2);
-    return out;
-  }
-  std::string decode(const std::vector<std::int64_t>& ids, bool skip_special_tokens) const override {
-    std::string out;
-    for (auto id : ids) {
-      if (id < 4 && skip_special_tokens) continue;
-      if (!out.empty()) out += ' ';
-      out += "w" + std::to_string(id);
-    }
-    return out;
-  }
-  std::int64_t bos_id() const override { return 0; }
-  std::int64_t eos_id() const override { return 2; }
-  std::int64_t pad_id() const override { return 1; }
-  std::size_t vocab_size() const override { return 1000; }
-};
-
-/// A fixture's model behind the Backbone interface (recorded instance draws).
-class FixtureBackbone : public prismer::Backbone {
- public:
-  FixtureBackbone(const fs::path& dir, const std::map<std::string, torch::Tensor>& in)
-      : model_(config_from_json(read_json(dir / "config.json"))), draws_(recorded_draws(in)) {
-    load_checkpoint(*model_, (dir / "state_dict.pt").string(), true);
-    model_->eval();
-  }
-  torch::nn::Module& module() override { return *model_; }
-  std::vector<prismer::LabelSpec> experts() const override { return model_->config().experts; }
-  torch::Tensor encode(const prismer::ExpertInputs& inputs) override { return model_->encode(inputs, nullptr, draws_); }
-  torch::Tensor decode(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& memory,
-                       prismer::DecodeCache* cache) override {
-    return model_->decode(ids, mask, memory, cache == nullptr ? nullptr : &dynamic_cast<KVCache&>(*cache));
-  }
-  std::unique_ptr<prismer::DecodeCache> new_cache() override { return std::make_unique<KVCache>(); }
-  const prismer::Tokenizer& tokenizer() const override { return tok_; }
-  void load(const std::string& checkpoint) override { load_checkpoint(*model_, checkpoint, true); }
-  void freeze(const std::string&) override {}
-
- private:
-  PrismerModel model_;
-  InstanceDraw draws_;
-  WordTokenizer tok_;
-};
-
-}  // namespace
-
 TEST_CASE("caption task through the Backbone interface: predict and loss match the reference") {
   torch::set_num_threads(2);
   const fs::path root = prismer::test::fixtures_root() / "prismer";
@@ -359,16 +202,21 @@ TEST_CASE("caption task through the Backbone interface: predict and loss match t
   for (const auto& dir : prismer::test::case_folders(root)) {
     const std::string name = dir.filename().string();
     if (!starts_with(name, "caption_generate") || !prismer::test::require_fixture(dir / "config.json")) continue;
-    const json cfg = read_json(dir / "config.json");
+    const json cfg = prismer::test::read_json_file(dir / "config.json");
     if (cfg.value("caption_prefix", std::string()) != o.prefix) continue;
-    const auto in = read_map(dir / "inputs.pt");
-    const auto out = read_map(dir / "outputs.pt");
+    const auto in = prismer::test::read_case_values(dir / "inputs.pt");
+    const auto out = prismer::test::read_case_values(dir / "outputs.pt");
     FixtureBackbone bb(dir, in);
     cap::CaptionTask task(o);
     prismer::Batch batch;
-    batch.inputs = expert_inputs(config_from_json(cfg), in);
+    batch.inputs = prismer::test::case_expert_inputs(prismer::test::prismer_config_from_json(cfg), in);
     const auto b = batch.inputs.rgb.size(0);
-    for (std::int64_t i = 0; i < b; ++i) batch.samples.push_back({"img" + std::to_string(i), i, "", "", {}, {}, {}});
+    for (std::int64_t i = 0; i < b; ++i) {
+      prismer::Sample s;
+      s.id = "img" + std::to_string(i);
+      s.numeric_id = i;
+      batch.samples.push_back(s);
+    }
     const bool v427 = !starts_with(cfg.at("versions").at("transformers").get<std::string>(), "4.26");
     cap::CaptionTaskOptions oo = o;
     if (v427) oo.beam.rule = cap::EarlyStopRule::kTransformers4_27;
@@ -396,13 +244,13 @@ TEST_CASE("caption task through the Backbone interface: predict and loss match t
   // loss: prismerz_rgb records PrismerCaption's training loss for captions that start with the prefix
   const fs::path dir = root / "prismerz_rgb";
   if (!prismer::test::require_fixture(dir / "config.json")) return;
-  const json cfg = read_json(dir / "config.json");
-  const auto in = read_map(dir / "inputs.pt");
-  const auto out = read_map(dir / "outputs.pt");
+  const json cfg = prismer::test::read_json_file(dir / "config.json");
+  const auto in = prismer::test::read_case_values(dir / "inputs.pt");
+  const auto out = prismer::test::read_case_values(dir / "outputs.pt");
   FixtureBackbone bb(dir, in);
   cap::CaptionTask task(o);
   prismer::Batch batch;
-  batch.inputs = expert_inputs(config_from_json(cfg), in);
+  batch.inputs = prismer::test::case_expert_inputs(prismer::test::prismer_config_from_json(cfg), in);
   std::int64_t i = 0;
   for (const auto& c : cfg.at("captions")) {
     std::string text = c.get<std::string>();
@@ -426,7 +274,7 @@ TEST_CASE("caption task: result file and metrics") {
   preds[1].id = "b"; preds[1].text = "two circles";
   const fs::path path = fs::temp_directory_path() / "prismer_caption_task_test" / "results.json";
   task.write_results(preds, path.string());
-  const json doc = read_json(path);
+  const json doc = prismer::test::read_json_file(path);
   REQUIRE(doc.size() == 2);
   CHECK(doc[0].at("image_id") == 42);
   CHECK(doc[0].at("caption") == "a red square");

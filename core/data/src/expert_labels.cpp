@@ -94,13 +94,18 @@ std::pair<std::map<std::int64_t, torch::Tensor>, std::map<std::int64_t, std::str
 
 ExpertSample get_expert_labels(const std::string& data_path, const std::string& label_path, const std::string& image_path,
                                const std::string& dataset, const std::vector<std::string>& experts) {
-  ExpertSample s;
-  s.image = read_image(join(join(data_path, dataset), image_path), 3);
+  Image image = read_image(join(join(data_path, dataset), image_path), 3);
   const std::size_t dot = image_path.rfind('.');
   const std::string ps = dot == std::string::npos ? image_path : image_path.substr(dot + 1);
   auto label_file = [&](const std::string& exp, const std::string& ext) {
     return join(join(join(label_path, exp), dataset), replace_all(image_path, "." + ps, ext));
   };
+  return load_expert_labels(std::move(image), label_file, experts);
+}
+
+ExpertSample load_expert_labels(Image image, const LabelFileFn& label_file, const std::vector<std::string>& experts) {
+  ExpertSample s;
+  s.image = std::move(image);
   const int w = s.image.width, h = s.image.height;
   for (const std::string& exp : experts) {
     const std::string png = label_file(exp, ".png");

@@ -73,8 +73,20 @@ std::vector<std::pair<std::string, ExpertInput>> post_label_process(const Transf
       const auto acc = counts.accessor<std::int64_t, 1>();
       for (int v = 0; v < 256; ++v) present[v] = acc[v] > 0;
       const torch::Tensor table = semantic_feature_table(name, info, features, present);
-      in.value = table.index_select(0, ids.reshape({-1})).view({ids.size(0), ids.size(1), table.size(1)})
-                     .permute({2, 0, 1}).contiguous();
+      // value[c][p] = table[ids[p]][c], written channel by channel straight into the [C, H, W] result (one
+      // allocation; index_select + permute + contiguous made two full-size copies).
+      const torch::Tensor flat = ids.reshape({-1}).contiguous();
+      const torch::Tensor table_t = table.t().contiguous();  // [C, 256]
+      const std::int64_t channels = table.size(1), n = flat.numel();
+      in.value = torch::empty({channels, ids.size(0), ids.size(1)}, torch::kFloat32);
+      const std::int64_t* id = flat.data_ptr<std::int64_t>();
+      const float* tab = table_t.data_ptr<float>();
+      float* dst = in.value.data_ptr<float>();
+      for (std::int64_t c = 0; c < channels; ++c) {
+        const float* row = tab + c * 256;
+        float* out_c = dst + c * n;
+        for (std::int64_t p = 0; p < n; ++p) out_c[p] = row[id[p]];
+      }
       if (name == "obj_detection") in.instance = x;
     }
     out.emplace_back(name, std::move(in));

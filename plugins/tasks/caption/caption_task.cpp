@@ -2,6 +2,7 @@
 
 #include "roberta.h"
 
+#include <prismer/data/text_clean.h>
 #include <prismer/dataset.h>
 #include <prismer/metrics/caption_metrics.h>
 
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <stdexcept>
+#include <tuple>
 
 namespace prismer::caption {
 
@@ -63,6 +65,30 @@ torch::Tensor CaptionTask::loss(Backbone& backbone, const Batch& batch) {
   return prismer::backbone::caption_loss_per_sample(logits, labels).mean();
 }
 
+std::pair<torch::Tensor, torch::Tensor> tokenize_caption_candidates(const Tokenizer& tok,
+                                                                    const std::vector<std::string>& candidates) {
+  if (candidates.empty()) throw std::invalid_argument("caption task: rank inference needs candidates");
+  std::vector<std::vector<std::int64_t>> rows;
+  std::size_t longest = 0;
+  for (const auto& c : candidates) {
+    // ' ' + ans.lower() + '</s>' without added special tokens: the text, then the EOS id
+    auto ids = tok.encode(" " + prismer::data::python_lower(c), false);
+    ids.push_back(tok.eos_id());
+    longest = std::max(longest, ids.size());
+    rows.push_back(std::move(ids));
+  }
+  const auto n = static_cast<std::int64_t>(rows.size());
+  auto ids = torch::full({n, static_cast<std::int64_t>(longest)}, tok.pad_id(), torch::kLong);
+  auto mask = torch::zeros({n, static_cast<std::int64_t>(longest)}, torch::kLong);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto& r = rows[static_cast<std::size_t>(i)];
+    const auto len = static_cast<std::int64_t>(r.size());
+    ids[i].slice(0, 0, len).copy_(torch::tensor(r, torch::kLong));
+    mask[i].slice(0, 0, len).fill_(1);
+  }
+  return {ids, mask};
+}
+
 std::vector<Prediction> CaptionTask::predict(Backbone& backbone, const Batch& batch) {
   torch::NoGradGuard no_grad;
   const Tokenizer& tok = backbone.tokenizer();
@@ -72,26 +98,54 @@ std::vector<Prediction> CaptionTask::predict(Backbone& backbone, const Batch& ba
   prompt.insert(prompt.begin(), tok.bos_id());  // the prompt's </s> is dropped
   auto ids = torch::tensor(prompt, torch::kLong).unsqueeze(0).repeat({b, 1}).to(memory.device());
   auto mask = torch::ones_like(ids);
-  BeamSearchOptions opt = options_.beam;
-  opt.pad_token_id = tok.pad_id();
-  opt.eos_token_id = tok.eos_id();
-  const auto res = generate(backbone, memory, ids, mask, opt);
 
-  std::vector<Prediction> out;
+  std::vector<Prediction> out(static_cast<std::size_t>(b));
+  for (std::int64_t i = 0; i < b && static_cast<std::size_t>(i) < batch.samples.size(); ++i) {
+    out[static_cast<std::size_t>(i)].id = batch.samples[static_cast<std::size_t>(i)].id;
+    out[static_cast<std::size_t>(i)].numeric_id = batch.samples[static_cast<std::size_t>(i)].numeric_id;
+  }
+  if (options_.decoding == CaptionDecoding::kRank) {
+    if (cand_tok_ != &tok || !cand_ids_.defined()) {
+      std::tie(cand_ids_, cand_mask_) = tokenize_caption_candidates(tok, options_.candidates);
+      cand_tok_ = &tok;
+    }
+    RankOptions ro;
+    ro.k = options_.k_test;
+    ro.pad_token_id = tok.pad_id();
+    const auto r = rank_candidates(backbone, memory, ids, mask, cand_ids_, cand_mask_, ro);
+    for (std::int64_t i = 0; i < b; ++i) {
+      auto& p = out[static_cast<std::size_t>(i)];
+      p.text = options_.candidates.at(static_cast<std::size_t>(r.best[i].item<std::int64_t>()));
+      p.score = r.scores[i][r.best_in_topk[i].item<std::int64_t>()].item<double>();
+    }
+    return out;
+  }
+
+  torch::Tensor sequences, scores;
+  if (options_.decoding == CaptionDecoding::kBeam) {
+    BeamSearchOptions opt = options_.beam;
+    opt.pad_token_id = tok.pad_id();
+    opt.eos_token_id = tok.eos_id();
+    const auto res = generate(backbone, memory, ids, mask, opt);
+    sequences = res.sequences;
+    scores = res.sequences_scores;
+  } else {
+    SamplingOptions opt = options_.sampling;
+    opt.do_sample = options_.decoding == CaptionDecoding::kSample;
+    opt.pad_token_id = tok.pad_id();
+    opt.eos_token_id = tok.eos_id();
+    const auto res = generate_sampled(backbone, memory, ids, mask, opt);
+    sequences = res.sequences;
+    scores = res.scores;
+  }
   for (std::int64_t i = 0; i < b; ++i) {
-    auto row = res.sequences[i].contiguous();
+    auto row = sequences[i].contiguous();
     std::vector<std::int64_t> seq(row.data_ptr<std::int64_t>(), row.data_ptr<std::int64_t>() + row.numel());
     std::string text = tok.decode(seq, true);
     const std::size_t skip = options_.prefix.empty() ? 0 : options_.prefix.size() + 1;  // prefix and its space
-    text = text.size() > skip ? text.substr(skip) : std::string();
-    Prediction p;
-    if (static_cast<std::size_t>(i) < batch.samples.size()) {
-      p.id = batch.samples[static_cast<std::size_t>(i)].id;
-      p.numeric_id = batch.samples[static_cast<std::size_t>(i)].numeric_id;
-    }
-    p.text = text;
-    p.score = res.sequences_scores[i].item<double>();
-    out.push_back(std::move(p));
+    auto& p = out[static_cast<std::size_t>(i)];
+    p.text = text.size() > skip ? text.substr(skip) : std::string();
+    p.score = scores[i].item<double>();
   }
   return out;
 }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "beam_search.h"
+#include "rank.h"
+#include "sampling.h"
 
 #include <prismer/task.h>
 
@@ -11,12 +13,32 @@
 
 namespace prismer::caption {
 
+/// How predict() produces text.
+enum class CaptionDecoding {
+  kBeam,    ///< beam search (PrismerCaption's generate)
+  kGreedy,  ///< argmax per step
+  kSample,  ///< temperature / top-k / top-p sampling, seeded
+  kRank,    ///< pick the best of `candidates` (PrismerCaption `inference='rank'`)
+};
+
 struct CaptionTaskOptions {
   std::string prefix = "A picture of";  ///< the prompt (Prismer's caption configs)
   std::int64_t max_caption_tokens = 30;  ///< training truncation, special tokens included
+  CaptionDecoding decoding = CaptionDecoding::kBeam;
   BeamSearchOptions beam;               ///< num_beams 3, max_length 20, min_length 8 (PrismerCaption)
-  CaptionTaskOptions() { beam.min_length = 8; }
+  SamplingOptions sampling;             ///< greedy / sample: max_length and min_length as beam's
+  std::vector<std::string> candidates;  ///< kRank: the candidate captions
+  std::int64_t k_test = 32;             ///< kRank: candidates kept by the first-token filter (PrismerCaption)
+  CaptionTaskOptions() {
+    beam.min_length = 8;
+    sampling.min_length = 8;
+  }
 };
+
+/// Ids [C, A] and mask of rank candidates as PrismerCaption.rank tokenises them: ' ' + lower(text) + '</s>'
+/// without further special tokens, right-padded.
+std::pair<torch::Tensor, torch::Tensor> tokenize_caption_candidates(const Tokenizer& tok,
+                                                                    const std::vector<std::string>& candidates);
 
 /// Token ids [B, T] and mask [B, T] of texts wrapped in bos/eos, truncated to `max_tokens` (eos kept, as HF
 /// truncation), right-padded to the longest.
@@ -26,7 +48,8 @@ std::pair<torch::Tensor, torch::Tensor> tokenize_batch(const Tokenizer& tok, con
 /// loss(): the samples' text["caption"] is the raw caption; the prompt is prepended ("<prefix> <caption>"), the
 /// text tokenised with <s>/</s> (truncated to max_caption_tokens), pads and the bos + prompt positions set to -100,
 /// then label-smoothed (0.1) cross-entropy summed per sample and averaged (PrismerCaption train branch).
-/// predict(): beam search from "<s> <prefix>" and the decoded text with the prefix (and its space) stripped.
+/// predict(): beam search (or greedy / sampling) from "<s> <prefix>" and the decoded text with the prefix (and
+/// its space) stripped; with kRank the best candidate (its text, score = its mean log-likelihood).
 /// evaluate(): COCO caption metrics (BLEU, ROUGE-L, CIDEr) against the dataset samples' `answers` (reference
 /// captions; text["caption"] when none), for the predicted samples only.
 class CaptionTask : public Task {
@@ -40,6 +63,9 @@ class CaptionTask : public Task {
 
  private:
   CaptionTaskOptions options_;
+  // the tokenised candidates, made on first use (they depend on the backbone's tokenizer)
+  const Tokenizer* cand_tok_ = nullptr;
+  torch::Tensor cand_ids_, cand_mask_;
 };
 
 }  // namespace prismer::caption

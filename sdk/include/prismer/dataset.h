@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace prismer {
 
@@ -31,6 +32,13 @@ class PRISMER_API Dataset : public Component {
   virtual Sample sample(std::size_t index) const = 0;
   /// The folder name of this dataset in the label layout `<label_root>/<expert>/<label_subdir>/...`.
   virtual std::string label_subdir() const = 0;
+  /// The label folder of one sample: its own `label_subdir` when set (lists that mix sources, e.g. VQAv2 with
+  /// Visual Genome), else label_subdir().
+  std::string label_subdir_of(const Sample& sample) const {
+    return sample.label_subdir.empty() ? label_subdir() : sample.label_subdir;
+  }
+  /// The candidate answers of a VQA evaluation list (the original's `answer_list.json`); empty for other data.
+  virtual std::vector<std::string> answer_list() const { return {}; }
   /// Decodes the image of sample `index`. The default reads `sample(index).image_path` as RGB.
   /// Throws std::runtime_error naming the file when it cannot be decoded.
   virtual Image load_image(std::size_t index) const;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <utility>
 
 namespace prismer {
 
@@ -18,12 +19,15 @@ class PRISMER_API Progress {
   void advance(std::size_t n = 1, bool skipped = false);
   /// Prints the final line.
   void finish();
+  /// Extra text shown after the ETA (e.g. "loss 2.31  lr 5e-05"), kept until replaced.
+  void set_note(std::string note) { note_ = std::move(note); }
   double rate() const;
 
  private:
   void draw(bool final_line);
   std::string label_;
   std::string unit_;
+  std::string note_;
   std::size_t total_;
   std::size_t done_ = 0;
   std::size_t measured_ = 0;

@@ -5,6 +5,7 @@
 
 #include <torch/types.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -42,6 +43,13 @@ struct ExpertSample {
 ExpertSample get_expert_labels(const std::string& data_path, const std::string& label_path,
                                const std::string& image_path, const std::string& dataset,
                                const std::vector<std::string>& experts);
+
+/// Names the file of one expert's label: `label_file(expert, ext)` with ext ".png", ".json" or ".pt".
+using LabelFileFn = std::function<std::string(const std::string& expert, const std::string& ext)>;
+
+/// The labels of an already decoded RGB `image` with get_expert_labels' rules (zero-byte files, side files, OCR
+/// without a .pt), each file named by `label_file` — for datasets whose images are not plain files.
+ExpertSample load_expert_labels(Image image, const LabelFileFn& label_file, const std::vector<std::string>& experts);
 
 /// Reads an OCR word file (`torch.save` of {int: {'features': Tensor, 'text': str}}) without LibTorch's
 /// unpickler (which rejects the one-word files the original writes).

@@ -1,0 +1,76 @@
+// The depth expert's network (DPT-Hybrid, vitb_rn50_384) on the CPU: images/s for one 480x480 image with 1 and 2
+// intra-op threads (median of a few runs after a warm-up; seeded random weights, which cost the same as the real
+// ones), next to the original Python forward time quoted in shared/notes/experts.md §1. Also the pre- and
+// post-processing of one 640x480 photo (Pillow-exact resize in, min-max + resize + truncation out).
+//
+// usage: bench_expert_depth [--runs N] [--device cpu|cuda]
+#include "depth/dpt.h"
+#include "depth/transforms.h"
+#include "timing.h"
+
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+// The original (Python, LibTorch 1.13 CPU, fp32) forward of one 480x480 image, experts.md §1.
+constexpr double kPythonSeconds = 4.2;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int runs = 3;
+  std::string device_name = "cpu";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
+    else if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) device_name = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: bench_expert_depth [--runs N] [--device cpu|cuda]\n");
+      return 2;
+    }
+  }
+  namespace depth = prismer::experts::depth;
+  const torch::Device device(device_name);
+  torch::manual_seed(0);
+  depth::DptDepthModel model;
+  model->eval();
+  model->to(device);
+  const torch::Tensor x = (torch::rand({1, 3, 480, 480}) * 2 - 1).to(device);
+  auto forward = [&] {
+    c10::InferenceMode guard;
+    const torch::Tensor out = model->forward(x);
+    if (device.is_cuda()) torch::cuda::synchronize();
+    (void)out;
+  };
+  std::printf("depth expert (DPT-Hybrid) forward, 1x3x480x480, %s, median of %d runs\n", device_name.c_str(), runs);
+  std::printf("python original (experts.md): %.2f s/image = %.3f images/s\n", kPythonSeconds, 1.0 / kPythonSeconds);
+  for (const int threads : {1, 2}) {
+    if (device.is_cuda() && threads > 1) break;
+    torch::set_num_threads(threads);
+    const double s = prismer::bench::median_seconds(forward, runs, 1);
+    std::printf("threads %d: %7.3f s/image = %.3f images/s   (python / C++: %.2fx)\n", threads, s, 1.0 / s,
+                kPythonSeconds / s);
+    std::fflush(stdout);
+  }
+  // Where the time goes (2 threads, one run each): ResNet stem+stages, + ViT blocks 0-11, the whole forward.
+  {
+    c10::InferenceMode guard;
+    const double resnet = prismer::bench::median_seconds([&] { (void)model->model->backbone(x); }, 1);
+    const double vit = prismer::bench::median_seconds([&] { (void)model->model->forward(x, {8, 11}); }, 1);
+    const double all = prismer::bench::median_seconds([&] { (void)model->forward(x); }, 1);
+    std::printf("breakdown: ResNet %.2f s, ViT blocks %.2f s, reassemble + fusion + head %.2f s\n", resnet,
+                vit - resnet, all - vit);
+  }
+  // Pre/post-processing of a 640x480 photo (single-threaded loops plus small tensor ops).
+  prismer::Image photo(640, 480, 3);
+  for (std::size_t i = 0; i < photo.pixels.size(); ++i) photo.pixels[i] = static_cast<std::uint8_t>(i * 7 % 251);
+  const torch::Tensor inverse = torch::rand({480, 480});
+  const double pre = prismer::bench::median_seconds([&] { (void)depth::preprocess(photo); }, 5, 1);
+  const double post = prismer::bench::median_seconds([&] { (void)depth::depth_label(inverse, 640, 480); }, 5, 1);
+  std::printf("preprocess 640x480 -> 480x480: %.1f ms; label 480x480 -> 640x480: %.1f ms\n", 1e3 * pre, 1e3 * post);
+  return 0;
+}
