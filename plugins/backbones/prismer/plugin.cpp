@@ -14,6 +14,7 @@
 
 #include <prismer/backbone.h>
 #include <prismer/config.h>
+#include <prismer/device.h>
 #include <prismer/log.h>
 #include <prismer/plugin.h>
 #include <prismer/text/roberta_tokenizer.h>
@@ -84,18 +85,6 @@ class BpeTokenizer : public prismer::Tokenizer {
   prismer::text::RobertaTokenizer tok_;
 };
 
-torch::Device parse_device(const prismer::Config& cfg) {
-  const std::string d = cfg.get<std::string>("device", "cpu");
-  if (d == "auto") return torch::cuda::is_available() ? torch::Device("cuda") : torch::Device("cpu");
-  try {
-    torch::Device dev(d);
-    if (dev.is_cuda() && !torch::cuda::is_available()) cfg["device"].fail("CUDA is not available on this machine");
-    return dev;
-  } catch (const c10::Error&) {
-    cfg["device"].fail("unknown device '" + d + "' (cpu, cuda, cuda:N or auto)");
-  }
-}
-
 PrismerConfig build_config(const prismer::Config& cfg) {
   PrismerConfig c;
   try {
@@ -136,7 +125,7 @@ PrismerConfig build_config(const prismer::Config& cfg) {
 
 class PrismerBackbone : public prismer::Backbone {
  public:
-  explicit PrismerBackbone(const prismer::Config& cfg) : device_(parse_device(cfg)) {
+  explicit PrismerBackbone(const prismer::Config& cfg) : device_(prismer::parse_device(cfg)) {
     const auto threads = cfg.get<std::int64_t>("threads", 0);
     torch::set_num_threads(threads > 0 ? static_cast<int>(threads)
                                        : static_cast<int>(std::max(1U, std::thread::hardware_concurrency())));

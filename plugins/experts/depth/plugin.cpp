@@ -12,6 +12,7 @@
 #endif
 
 #include <prismer/config.h>
+#include <prismer/device.h>
 #include <prismer/expert.h>
 #include <prismer/log.h>
 #include <prismer/plugin.h>
@@ -21,18 +22,6 @@
 namespace {
 
 namespace depth = prismer::experts::depth;
-
-torch::Device parse_device(const prismer::Config& cfg) {
-  const std::string d = cfg.get<std::string>("device");
-  if (d == "auto") return torch::cuda::is_available() ? torch::Device("cuda") : torch::Device("cpu");
-  try {
-    torch::Device dev(d);
-    if (dev.is_cuda() && !torch::cuda::is_available()) cfg["device"].fail("CUDA is not available on this machine");
-    return dev;
-  } catch (const c10::Error&) {
-    cfg["device"].fail("unknown device '" + d + "' (cpu, cuda, cuda:N or auto)");
-  }
-}
 
 std::string weights_file(const prismer::Config& cfg) {
   const std::string ref = cfg.get<std::string>("weights");
@@ -54,7 +43,7 @@ class DepthExpert final : public prismer::Expert {
   explicit DepthExpert(const prismer::Config& cfg)
       : label_name_(cfg.get<std::string>("label_name")),
         resolution_(cfg.get<int>("resolution")),
-        device_(parse_device(cfg)) {
+        device_(prismer::parse_device(cfg)) {
     if (label_name_.empty() || label_name_.find('/') != std::string::npos)
       cfg["label_name"].fail("must be a non-empty folder name");
     if (resolution_ < 32 || resolution_ % 32 != 0) cfg["resolution"].fail("must be a positive multiple of 32");

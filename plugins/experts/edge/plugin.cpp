@@ -7,6 +7,7 @@
 #include "edge_model.h"
 
 #include <prismer/config.h>
+#include <prismer/device.h>
 #include <prismer/expert.h>
 #include <prismer/log.h>
 #include <prismer/plugin.h>
@@ -19,23 +20,11 @@
 
 namespace {
 
-torch::Device parse_device(const prismer::Config& cfg) {
-  const std::string d = cfg.get<std::string>("device");
-  if (d == "auto") return torch::cuda::is_available() ? torch::Device("cuda") : torch::Device("cpu");
-  try {
-    torch::Device dev(d);
-    if (dev.is_cuda() && !torch::cuda::is_available()) cfg["device"].fail("CUDA is not available on this machine");
-    return dev;
-  } catch (const c10::Error&) {
-    cfg["device"].fail("unknown device '" + d + "' (cpu, cuda, cuda:N or auto)");
-  }
-}
-
 class EdgeExpert final : public prismer::Expert {
  public:
   explicit EdgeExpert(const prismer::Config& cfg)
       : label_name_(cfg.get<std::string>("label_name")),
-        device_(parse_device(cfg)),
+        device_(prismer::parse_device(cfg)),
         max_batch_(cfg.get<int>("max_batch")) {
     if (label_name_.empty() || label_name_.find('/') != std::string::npos)
       cfg["label_name"].fail("must be a folder name");
