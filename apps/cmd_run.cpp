@@ -32,6 +32,7 @@ int run_command(int argc, char** argv) {
   if (args.count("world-size")) run.world_size = args["world-size"].as<int>();
   if (args.count("set")) run.overrides = parse_set_options(args["set"].as<std::vector<std::string>>());
   engine::register_pipelines();  // train / evaluate live in prismer_engine, above core
+  engine::register_quickstart_pipeline();
   return run_pipeline_file(args["pipeline"].as<std::string>(), run);
 }
 

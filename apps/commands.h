@@ -10,6 +10,7 @@ int inspect_command(int argc, char** argv);
 int convert_command(int argc, char** argv);
 int synth_images_command(int argc, char** argv);
 int tokenizer_command(int argc, char** argv);
+int launch_command(int argc, char** argv);
 int visualize_command(int argc, char** argv);  // only with PRISMER_WITH_OPENCV
 
 /// Exit statuses shared by every subcommand.

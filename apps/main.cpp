@@ -22,6 +22,8 @@ const char* kUsageText = R"(usage: prismer <command> [options]
 commands:
   run PIPELINE.yaml [--set key.path=value ...] [--dry-run] [--rank R --world-size N]
                           validate a pipeline, compose it from plugins and run it
+  launch --nproc N [--master-port P] -- <command...>
+                          run N local processes of a command as one data-parallel group (torchrun-style)
   plugins list [--kind K] [--json]
                           every plugin found, with kind, version, file and summary
   plugins validate NAME|FILE [--set key=value ...] [--backbone NAME]
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
     if (command == "zoo") return prismer::zoo::run_zoo_command(argc - 1, argv + 1);
     if (command == "synth-images") return prismer::cli::synth_images_command(argc - 1, argv + 1);
     if (command == "tokenizer") return prismer::cli::tokenizer_command(argc - 1, argv + 1);
+    if (command == "launch") return prismer::cli::launch_command(argc - 1, argv + 1);
 #ifdef PRISMER_HAVE_OPENCV
     if (command == "visualize") return prismer::cli::visualize_command(argc - 1, argv + 1);
 #endif

@@ -1,6 +1,12 @@
 #include "prismer/device.h"
 
 #include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <thread>
 
 namespace prismer {
 
@@ -14,6 +20,15 @@ torch::Device parse_device(const Config& cfg, const std::string& key) {
   } catch (const c10::Error&) {
     cfg[key].fail("unknown device '" + d + "' (cpu, cuda, cuda:N or auto)");
   }
+}
+
+int set_compute_threads(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+  // Present when the BLAS behind libblas.so.3 is OpenBLAS (Debian's libopenblas0-pthread); absent otherwise.
+  using SetThreads = void (*)(int);
+  if (auto* f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(threads);
+  return threads;
 }
 
 }  // namespace prismer

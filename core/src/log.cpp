@@ -1,10 +1,12 @@
 // The one logger of the process, shared by the core and every plugin.
 #include <prismer/log.h>
+#include <prismer/core/log_file.h>
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 
@@ -45,6 +47,21 @@ void add_file(const std::string& path) {
   auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path);
   sink->set_pattern("[%Y-%m-%d %H:%M:%S] %l %v");
   logger()->sinks().push_back(sink);
+}
+
+ScopedLogFile::ScopedLogFile(const std::string& path) {
+  std::lock_guard<std::mutex> lock(sinks_mutex);
+  auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path);
+  sink->set_pattern("[%Y-%m-%d %H:%M:%S] %l %v");
+  logger()->sinks().push_back(sink);
+  sink_ = sink;
+}
+
+ScopedLogFile::~ScopedLogFile() {
+  std::lock_guard<std::mutex> lock(sinks_mutex);
+  auto& sinks = logger()->sinks();
+  sinks.erase(std::remove_if(sinks.begin(), sinks.end(), [&](const spdlog::sink_ptr& s) { return s.get() == sink_.get(); }),
+              sinks.end());
 }
 
 }  // namespace prismer::log

@@ -1,4 +1,5 @@
 // Pipeline entry: parse, apply --set, load plugins from the search path, dispatch on `pipeline:`.
+#include <prismer/device.h>
 #include <prismer/core/pipeline.h>
 #include <prismer/log.h>
 
@@ -44,14 +45,16 @@ void apply_common_settings(const Config& config) {
   int threads = config.get<int>("threads", 0);
   if (threads < 0) config["threads"].fail("must be 0 (all cores) or a positive count");
   // Debian's LibTorch starts with one thread: use every core unless told otherwise.
-  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(threads);
+  set_compute_threads(threads);
 }
 
 }  // namespace detail
 
 int run_pipeline_file(const std::string& path, const RunOptions& options) {
-  Config config = Config::parse_file(path);
+  return run_pipeline(Config::parse_file(path), options);
+}
+
+int run_pipeline(Config config, const RunOptions& options) {
   for (const auto& [key, value] : options.overrides) config.set(key, value);
   if (!config.is_map()) config.fail("a pipeline file must be a YAML map");
   if (!config.has("pipeline")) {

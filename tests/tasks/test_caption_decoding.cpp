@@ -201,3 +201,32 @@ TEST_CASE("caption rank matches the tiled reference algorithm") {
     CHECK(preds[static_cast<std::size_t>(i)].text == want);
   }
 }
+
+TEST_CASE("a batch-1 cache expanded to several rows by reorder continues each row's own prefix") {
+  // Beam search and ranking may decode a prompt once and then reorder the cache to k rows: the self-attention
+  // keys/values and pad counts must be expanded with it (only the shared cross-attention keys/values stay single).
+  torch::set_num_threads(2);
+  torch::NoGradGuard no_grad;
+  int cases = 0;
+  for (const fs::path& dir : prismer::test::case_folders(prismer::test::prismer_fixtures())) {
+    const std::string name = dir.filename().string();
+    if (!starts_with(name, "caption_generate")) continue;
+    prismer::test::announce_case(name);
+    ++cases;
+    CaseModel c = load_generate_case(dir);
+    const torch::Tensor mem = c.memory.slice(0, 0, 1);
+    const torch::Tensor prompt = c.prompt.slice(0, 0, 1), mask = c.prompt_mask.slice(0, 0, 1);
+    prismer::backbone::KVCache cache;
+    c.model->decode(prompt, mask, mem, &cache);
+    cache.reorder(torch::zeros({3}, torch::kLong));
+    const torch::Tensor next = torch::tensor({5, 6, 7}, torch::kLong).unsqueeze(1);
+    const torch::Tensor full_ids = torch::cat({prompt.expand({3, -1}), next}, 1);
+    const torch::Tensor full_mask = torch::cat({mask.expand({3, -1}), torch::ones({3, 1}, torch::kLong)}, 1);
+    const torch::Tensor cached = c.model->decode(next, full_mask, mem, &cache).select(1, 0);
+    const torch::Tensor uncached = c.model->decode(full_ids, full_mask, mem.expand({3, -1, -1})).select(1, full_ids.size(1) - 1);
+    const double err = (cached - uncached).abs().max().item<double>();
+    std::cout << "  expanded cache vs full prefix: largest |diff| " << err << " (tolerance 1e-4)\n";
+    CHECK(err < 1e-4);
+  }
+  if (cases == 0 && prismer::test::running_in_ci()) FAIL_CHECK("no caption_generate* fixture case");
+}

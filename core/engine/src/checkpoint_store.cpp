@@ -85,12 +85,17 @@ CheckpointStore::CheckpointStore(fs::path output) : output_(std::move(output)) {
 
 void CheckpointStore::save_last(const torch::nn::Module& model, const AdamW& optimizer, const GradScaler& scaler,
                                 const TrainProgress& progress, const std::string& config) const {
+  save_last(model, optimizer.state_dict(), optimizer.lr(), scaler, progress, config);
+}
+
+void CheckpointStore::save_last(const torch::nn::Module& model, const TensorMap& optimizer_state, double lr,
+                                const GradScaler& scaler, const TrainProgress& progress, const std::string& config) const {
   fs::create_directories(output_);
   const fs::path tmp = output_ / "last.tmp", last = output_ / "last", old = output_ / "last.old";
   fs::remove_all(tmp);
   fs::create_directories(tmp);
   save_torch(module_state_dict(model), (tmp / "pytorch_model.bin").string());
-  save_torch(optimizer.state_dict(), (tmp / "optimizer.pt").string());
+  save_torch(optimizer_state, (tmp / "optimizer.pt").string());
   TensorMap rng;
   {
     auto gen = at::globalContext().defaultGenerator(c10::Device(c10::kCPU));
@@ -110,7 +115,7 @@ void CheckpointStore::save_last(const torch::nn::Module& model, const AdamW& opt
   state["format"] = kFormat;
   state["loss_scale"] = scaler.scale();
   state["loss_scale_growth_tracker"] = scaler.growth_tracker();
-  state["lr"] = optimizer.lr();
+  state["lr"] = lr;
   write_text(tmp / "state.json", state.dump(2) + "\n");  // last: its presence marks the folder complete
   // swap in: last -> last.old, last.tmp -> last, drop last.old (a crash in between leaves last.old complete)
   fs::remove_all(old);

@@ -5,15 +5,19 @@
 #include <prismer/engine/pipelines.h>
 
 #include <prismer/engine/batch_source.h>
+#include <prismer/engine/data_parallel.h>
+#include <prismer/engine/process_group.h>
 #include <prismer/engine/trainer.h>
 
 #include <prismer/backbone.h>
 #include <prismer/config.h>
+#include <prismer/core/log_file.h>
 #include <prismer/core/pipeline.h>
 #include <prismer/core/plugin_registry.h>
 #include <prismer/core/progress.h>
 #include <prismer/data/loader.h>
 #include <prismer/dataset.h>
+#include <prismer/device.h>
 #include <prismer/log.h>
 #include <prismer/task.h>
 
@@ -23,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <thread>
 
 namespace prismer::engine {
@@ -61,6 +66,8 @@ augment: true            # the original's train-time Transform (crop, flip, Rand
 crop_scale: [0.5, 1.0]   # RandomResizedCrop scale ([0.5, 1.5] for pre-training)
 metric: ""               # evaluation metric keeping the best model, e.g. CIDEr; empty = keep the last
 eval_batch_size: 8
+sharding: none           # several processes (prismer launch, torchrun, srun): none | shard_grad_op | full_shard
+bucket_mb: 25.0          # gradient all-reduce / parameter broadcast bucket size (MiB)
 dataset: {}              # {plugin: NAME, ...}: training samples
 eval_dataset: {}         # optional: evaluated after every epoch
 backbone: {}
@@ -91,17 +98,9 @@ void apply_common_settings(const Config& config) {
   } catch (const std::invalid_argument& e) {
     config["log_level"].fail(e.what());
   }
-  const std::string log_file = config.get<std::string>("log_file");
-  if (!log_file.empty()) {
-    const fs::path p(log_file);
-    if (p.has_parent_path()) fs::create_directories(p.parent_path());
-    log::add_file(log_file);
-  }
   int threads = config.get<int>("threads");
   if (threads < 0) config["threads"].fail("must be 0 (all cores) or a positive count");
-  // Debian's LibTorch starts with one thread: use every core unless told otherwise
-  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(threads);
+  set_compute_threads(threads);  // 0 = every core (Debian's LibTorch starts with one thread)
 }
 
 template <typename T>
@@ -162,16 +161,51 @@ void write_json(const fs::path& path, const nlohmann::json& doc) {
   const fs::path tmp = path.string() + ".tmp";
   {
     std::ofstream f(tmp);
-    f << doc.dump(2) << "\n";
+    f << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     if (!f) throw std::runtime_error("cannot write " + tmp.string());
   }
   fs::rename(tmp, path);
 }
 
-void add_run_log(const Config& config, const fs::path& output, const char* name) {
-  if (!config.get<std::string>("log_file").empty()) return;  // apply_common_settings added it
-  fs::create_directories(output);
-  log::add_file((output / name).string());
+/// The run's log file (`log_file:`, else <output>/<name>), written until the run returns (several runs in one
+/// process — the quickstart's stages — each keep their own).
+std::unique_ptr<log::ScopedLogFile> open_run_log(const Config& config, const fs::path& output, const std::string& name) {
+  fs::path path = config.get<std::string>("log_file");
+  if (path.empty()) path = output / name;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  return std::make_unique<log::ScopedLogFile>(path.string());
+}
+
+/// This process among the run's: torchrun's / SLURM's environment, `prismer run --rank/--world-size` over it.
+DistEnv dist_env(const RunOptions& options) {
+  DistEnv env = DistEnv::from_environment();
+  if (options.world_size > 0) env.world_size = options.world_size;
+  if (options.rank >= 0) env.rank = options.rank;
+  if (env.rank >= env.world_size)
+    throw std::runtime_error("rank " + std::to_string(env.rank) + " is outside the world of " + std::to_string(env.world_size));
+  return env;
+}
+
+/// Every rank's predictions on every rank, in the unsharded order: the eval loader gives rank r the samples
+/// r, r+W, r+2W, ... (DistributedSampler, padded by repeating the first samples), so they are interleaved back
+/// and the padding's repeats dropped.
+std::vector<Prediction> gather_predictions(ProcessGroup& group, const std::vector<Prediction>& mine) {
+  nlohmann::json doc = nlohmann::json::array();
+  for (const auto& p : mine) doc.push_back({p.id, p.numeric_id, p.text, p.score});
+  std::vector<std::vector<Prediction>> all;
+  std::size_t longest = 0;
+  for (const auto& bytes : group.all_gather_bytes(doc.dump())) {
+    all.emplace_back();
+    for (const auto& j : nlohmann::json::parse(bytes))
+      all.back().push_back({j[0].get<std::string>(), j[1].get<std::int64_t>(), j[2].get<std::string>(), j[3].get<double>()});
+    longest = std::max(longest, all.back().size());
+  }
+  std::vector<Prediction> out;
+  std::set<std::pair<std::string, std::int64_t>> seen;
+  for (std::size_t k = 0; k < longest; ++k)
+    for (const auto& rank : all)
+      if (k < rank.size() && seen.insert({rank[k].id, rank[k].numeric_id}).second) out.push_back(rank[k]);
+  return out;
 }
 
 int run_train(const Config& raw, PluginRegistry& registry, const RunOptions& options) {
@@ -216,6 +250,15 @@ int run_train(const Config& raw, PluginRegistry& registry, const RunOptions& opt
   const auto eval_batch = config.get<std::int64_t>("eval_batch_size");
   if (eval_batch < 1) config["eval_batch_size"].fail("must be positive");
   const auto seed = static_cast<std::uint64_t>(config.get<std::int64_t>("seed"));
+  DataParallelOptions dpo;
+  try {
+    dpo.sharding = parse_sharding(config.get<std::string>("sharding"));
+  } catch (const std::invalid_argument& e) {
+    config["sharding"].fail(e.what());
+  }
+  dpo.bucket_mb = config.get<double>("bucket_mb");
+  if (dpo.bucket_mb <= 0) config["bucket_mb"].fail("must be positive");
+  const DistEnv env = dist_env(options);
 
   // every component first: the whole pipeline is validated before any work
   auto dataset = create<Dataset>(registry, config["dataset"], "dataset");
@@ -223,6 +266,13 @@ int run_train(const Config& raw, PluginRegistry& registry, const RunOptions& opt
   const Config eval_cfg = config["eval_dataset"];
   if (eval_cfg.is_map() && eval_cfg.size() > 0) eval_dataset = create<Dataset>(registry, eval_cfg, "dataset");
   if (!t.metric.empty() && !eval_dataset) config["metric"].fail("a metric needs an eval_dataset to compute it on");
+  if (env.distributed()) {  // one GPU per process on a node, as torchrun scripts do with set_device(LOCAL_RANK)
+    const std::string device = config["backbone"].get<std::string>("device", "cpu");
+    if (device == "cuda" || (device == "auto" && torch::cuda::is_available())) {
+      Config c = config;
+      c.set("backbone.device", "cuda:" + std::to_string(env.local_rank));
+    }
+  }
   torch::manual_seed(seed);  // the original seeds torch before building the model
   auto backbone = create<Backbone>(registry, config["backbone"], "backbone");
   auto task = create<Task>(registry, config["task"], "task");
@@ -238,13 +288,25 @@ int run_train(const Config& raw, PluginRegistry& registry, const RunOptions& opt
   lo.item.train_options.scale = {scale[0], scale[1]};
   data::LoaderOptions eo = loader_options(config, *backbone, resolution);
   eo.batch_size = static_cast<std::size_t>(eval_batch);
+  lo.rank = eo.rank = env.rank;  // each rank its share of the samples (DistributedSampler)
+  lo.world_size = eo.world_size = env.world_size;
   if (options.dry_run) {
     std::cout << "dry run: configuration is valid (" << dataset->size() << " training samples"
               << (eval_dataset ? ", " + std::to_string(eval_dataset->size()) + " evaluation samples" : std::string())
               << "), nothing was written\n";
     return 0;
   }
-  add_run_log(config, output, "train.log");
+  const auto run_log = open_run_log(config, output, env.rank == 0 ? std::string("train.log") : "train.rank" + std::to_string(env.rank) + ".log");
+  std::shared_ptr<DataParallel> parallel;
+  if (env.distributed()) {
+    const auto params = backbone->module().parameters();
+    const torch::Device device = params.empty() ? torch::Device(torch::kCPU) : params.front().device();
+    log::info("train: rank {} of {}, rendezvous {}:{}, {} backend, sharding {}", env.rank, env.world_size, env.master_addr,
+              env.master_port, device.is_cuda() ? "NCCL" : "Gloo", to_string(dpo.sharding));
+    parallel = std::make_shared<DataParallel>(ProcessGroup::connect(env, device), dpo);
+    t.parallel = parallel;
+    t.show_progress = env.rank == 0;
+  }
 
   LoaderBatches train_batches(*dataset, lo);
   std::unique_ptr<LoaderBatches> eval_batches;
@@ -255,7 +317,11 @@ int run_train(const Config& raw, PluginRegistry& registry, const RunOptions& opt
   Trainer trainer(backbone->module(), t);
   if (eval_batches) {
     trainer.set_evaluator([&](std::int64_t epoch) {
-      const auto predictions = predict_all(*backbone, *task, *eval_batches, "evaluate");
+      auto predictions = predict_all(*backbone, *task, *eval_batches, "evaluate");
+      if (parallel) {  // each rank predicted its share: rank 0 writes and scores them all (the trainer shares its metrics)
+        predictions = gather_predictions(parallel->group(), predictions);
+        if (!parallel->is_root()) return Metrics{};
+      }
       task->write_results(predictions, (output / ("results_epoch" + std::to_string(epoch) + ".json")).string());
       return task->evaluate(predictions, *eval_dataset);
     });
@@ -266,7 +332,7 @@ int run_train(const Config& raw, PluginRegistry& registry, const RunOptions& opt
   nlohmann::json summary = nlohmann::json::array();
   for (const auto& r : reports)
     summary.push_back({{"epoch", r.epoch}, {"train_loss", r.train_loss}, {"metrics", r.metrics}, {"best", r.best}});
-  if (!reports.empty()) write_json(output / "train_summary.json", summary);
+  if (!reports.empty() && env.rank == 0) write_json(output / "train_summary.json", summary);
   log::info("train: done, {} step(s); best model (epoch {}) in {}", trainer.progress().global_step,
             trainer.progress().best_epoch, (output / "pytorch_model.bin").string());
   return 0;
@@ -284,13 +350,25 @@ int run_evaluate(const Config& raw, PluginRegistry& registry, const RunOptions& 
   const int resolution = resolution_of(config, registry);
   data::LoaderOptions lo = loader_options(config, *backbone, resolution);
   lo.batch_size = static_cast<std::size_t>(batch_size);
+  const DistEnv env = dist_env(options);
+  lo.rank = env.rank;  // several processes: each predicts its share, rank 0 writes and scores them all
+  lo.world_size = env.world_size;
   if (options.dry_run) {
     std::cout << "dry run: configuration is valid (" << dataset->size() << " samples), nothing was written\n";
     return 0;
   }
-  add_run_log(config, output, "evaluate.log");
+  const auto run_log = open_run_log(config, output, env.rank == 0 ? std::string("evaluate.log") : "evaluate.rank" + std::to_string(env.rank) + ".log");
+  std::shared_ptr<ProcessGroup> group;
+  if (env.distributed()) {
+    const auto params = backbone->module().parameters();
+    group = ProcessGroup::connect(env, params.empty() ? torch::Device(torch::kCPU) : params.front().device());
+  }
   LoaderBatches batches(*dataset, lo);
-  const auto predictions = predict_all(*backbone, *task, batches, "evaluate");
+  auto predictions = predict_all(*backbone, *task, batches, "evaluate");
+  if (group) {
+    predictions = gather_predictions(*group, predictions);
+    if (!group->is_root()) return 0;
+  }
   task->write_results(predictions, (output / "results.json").string());
   const Metrics metrics = task->evaluate(predictions, *dataset);
   write_json(output / "metrics.json", nlohmann::json(metrics));

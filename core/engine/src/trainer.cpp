@@ -1,5 +1,7 @@
 #include <prismer/engine/trainer.h>
 
+#include <prismer/engine/data_parallel.h>
+
 #include <prismer/core/progress.h>
 #include <prismer/log.h>
 
@@ -35,16 +37,36 @@ Trainer::Trainer(torch::nn::Module& model, TrainerOptions options)
   } else if (options_.resume) {
     log::info("resume: no checkpoint in '{}' yet, starting from epoch 0", options_.output);
   }
+  if (auto& dp = options_.parallel) {  // after a resume: every rank loaded the full state, now keep the shards
+    dp->attach(model_, optimizer_->parameters());
+    dp->shard_optimizer_state(*optimizer_);
+  }
 }
 
 bool Trainer::step(const std::vector<torch::Tensor>& params) {
+  DataParallel* dp = options_.parallel.get();
+  if (dp) dp->reduce_gradients();  // every rank then holds the same averaged gradients: same finiteness, same clip
   const bool finite = scaler_.unscale(params);
   if (finite) {
     if (options_.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(params, options_.clip_grad_norm);
+    if (dp) dp->before_step();
     optimizer_->step();
+    if (dp) dp->after_step();
   }
   scaler_.update(finite);
   return finite;
+}
+
+void Trainer::save_last() {
+  DataParallel* dp = options_.parallel.get();
+  if (!dp) {
+    if (store_) store_->save_last(model_, *optimizer_, scaler_, progress_, options_.config_text);
+    return;
+  }
+  if (!store_) return;
+  const TensorMap state = dp->full_optimizer_state(*optimizer_);  // collective
+  if (dp->is_root()) store_->save_last(model_, state, optimizer_->lr(), scaler_, progress_, options_.config_text);
+  dp->group().barrier();  // no rank runs ahead of a checkpoint it might be asked to resume from
 }
 
 std::vector<EpochReport> Trainer::fit(BatchSource& data, const LossFn& loss_fn) {
@@ -72,6 +94,7 @@ std::vector<EpochReport> Trainer::fit(BatchSource& data, const LossFn& loss_fn) 
     while (data.next(batch)) {
       // the group this batch belongs to: `accumulate` batches, the epoch's last group may be shorter
       const std::int64_t group_size = std::min(options_.accumulate, batches - (index / options_.accumulate) * options_.accumulate);
+      if (in_group == 0 && options_.parallel) options_.parallel->gather_parameters();
       if (in_group == 0) optimizer_->set_lr(options_.schedule.lr_at(epoch, step_in_epoch, steps_per_epoch, options_.max_epoch));
       torch::Tensor loss;
       {
@@ -113,11 +136,16 @@ std::vector<EpochReport> Trainer::fit(BatchSource& data, const LossFn& loss_fn) 
     EpochReport report;
     report.epoch = epoch;
     report.train_loss = loss_count ? loss_sum / static_cast<double>(loss_count) : 0.0;
+    if (options_.parallel) {
+      report.train_loss = options_.parallel->mean(report.train_loss);
+      options_.parallel->gather_parameters();  // evaluation and checkpoints see the whole model
+    }
     progress_.last_train_loss = report.train_loss;
     progress_.epochs_done = epoch + 1;
     if (evaluate_) {
       model_.eval();
       report.metrics = evaluate_(epoch);
+      if (options_.parallel) report.metrics = options_.parallel->broadcast_metrics(report.metrics);
     }
     std::string metrics_text;
     for (const auto& [k, v] : report.metrics) metrics_text += fmt::format("  {} {:.4f}", k, v);
@@ -137,9 +165,9 @@ std::vector<EpochReport> Trainer::fit(BatchSource& data, const LossFn& loss_fn) 
       progress_.has_best = true;
       progress_.best_epoch = epoch;
       if (!options_.metric.empty()) progress_.best_value = report.metrics.at(options_.metric);
-      if (store_) store_->save_best(model_, progress_);
+      if (store_ && (!options_.parallel || options_.parallel->is_root())) store_->save_best(model_, progress_);
     }
-    if (store_) store_->save_last(model_, *optimizer_, scaler_, progress_, options_.config_text);
+    save_last();
     reports.push_back(std::move(report));
   }
   return reports;

@@ -22,17 +22,19 @@ class KVCache : public DecodeCache {
   bool empty() const { return length == 0; }
 
   void reorder(const torch::Tensor& beam_index) override {
-    auto pick = [&](torch::Tensor& t) {
+    auto pick = [&](torch::Tensor& t, bool shared_when_single) {
       if (!t.defined()) return;
       auto idx = beam_index.to(t.device()).to(torch::kLong);
-      if (t.size(0) == 1 && idx.numel() != 1) return;  // broadcast cross K/V shared by every row
+      // Cross K/V computed once for a single image broadcast to every row: nothing to reorder. Self K/V and the
+      // pad counts are per row even when there is one row (a reorder may expand it to several beams).
+      if (shared_when_single && t.size(0) == 1 && idx.numel() != 1) return;
       t = t.index_select(0, idx);
     };
-    for (auto& t : self_k) pick(t);
-    for (auto& t : self_v) pick(t);
-    for (auto& t : cross_k) pick(t);
-    for (auto& t : cross_v) pick(t);
-    pick(nonpad_count);
+    for (auto& t : self_k) pick(t, false);
+    for (auto& t : self_v) pick(t, false);
+    for (auto& t : cross_k) pick(t, true);
+    for (auto& t : cross_v) pick(t, true);
+    pick(nonpad_count, false);
   }
 };
 

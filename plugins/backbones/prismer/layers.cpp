@@ -90,6 +90,40 @@ torch::Tensor interpolate_pos_embed(const torch::Tensor& pos_embed, std::int64_t
   return grid.permute({0, 2, 3, 1}).flatten(0, 2);
 }
 
+namespace {
+
+// [N, n, k] x [N, k, m] -> [N, n, m], one BLAS gemm per matrix into one preallocated result.
+torch::Tensor per_matrix_mm(const torch::Tensor& a3, const torch::Tensor& b3) {
+  const std::int64_t n = a3.size(0);
+  torch::Tensor out = torch::empty({n, a3.size(1), b3.size(2)}, a3.options());
+  for (std::int64_t i = 0; i < n; ++i) {
+    torch::Tensor slot = out[i];
+    torch::mm_out(slot, a3[i], b3[i]);
+  }
+  return out;
+}
+
+// Autograd for per_matrix_mm: the backward products go through BLAS the same way. (Stacking per-matrix mm results
+// instead made every select's backward allocate a zero tensor of the whole batch: quadratic in the batch.)
+struct PerMatrixMm : torch::autograd::Function<PerMatrixMm> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& a3, const torch::Tensor& b3) {
+    ctx->save_for_backward({a3, b3});
+    return per_matrix_mm(a3, b3);
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& a3 = saved[0];
+    const torch::Tensor& b3 = saved[1];
+    const torch::Tensor g = grads[0].contiguous();
+    torch::Tensor ga, gb;
+    if (a3.requires_grad()) ga = per_matrix_mm(g, b3.transpose(1, 2));
+    if (b3.requires_grad()) gb = per_matrix_mm(a3.transpose(1, 2), g);
+    return {ga, gb};
+  }
+};
+
+}  // namespace
+
 torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b) {
   if (!a.device().is_cpu() || a.dim() < 3) return torch::matmul(a, b);
   const auto lead = a.sizes().slice(0, a.dim() - 2).vec();
@@ -97,21 +131,10 @@ torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b) {
   std::vector<std::int64_t> b_shape = lead;
   b_shape.push_back(b.size(-2));
   b_shape.push_back(b.size(-1));
+  // reshape of a broadcast b copies it, so its gradient is summed back over the broadcast by autograd
   const torch::Tensor b3 = b.expand(b_shape).reshape({-1, b.size(-2), b.size(-1)});
-  const std::int64_t n = a3.size(0);
-  torch::Tensor out;
-  if (torch::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad())) {
-    std::vector<torch::Tensor> parts;
-    parts.reserve(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i) parts.push_back(torch::mm(a3[i], b3[i]));
-    out = torch::stack(parts);
-  } else {
-    out = torch::empty({n, a3.size(1), b3.size(2)}, a.options());
-    for (std::int64_t i = 0; i < n; ++i) {
-      torch::Tensor slot = out[i];
-      torch::mm_out(slot, a3[i], b3[i]);
-    }
-  }
+  const bool grad = torch::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad());
+  const torch::Tensor out = grad ? PerMatrixMm::apply(a3, b3) : per_matrix_mm(a3, b3);
   auto shape = lead;
   shape.push_back(a.size(-2));
   shape.push_back(b.size(-1));

@@ -107,6 +107,9 @@ PrismerConfig build_config(const prismer::Config& cfg) {
   set("num_attention_heads", c.roberta.num_attention_heads);
   set("intermediate_size", c.roberta.intermediate_size);
   set("vocab_size", c.roberta.vocab_size);
+  set("resampler_layers", c.resampler.layers);
+  set("resampler_heads", c.resampler.heads);
+  set("num_latents", c.resampler.num_latents);
   c.roberta.vision_hidden_size = c.vit.width;
   if (c.image_resolution % c.vit.patch_size != 0) cfg["image_resolution"].fail("must be a multiple of patch_size");
   std::vector<std::string> experts = {"depth", "normal", "seg_coco", "edge", "obj_detection", "ocr_detection"};
@@ -126,9 +129,10 @@ PrismerConfig build_config(const prismer::Config& cfg) {
 class PrismerBackbone : public prismer::Backbone {
  public:
   explicit PrismerBackbone(const prismer::Config& cfg) : device_(prismer::parse_device(cfg)) {
+    // 0 leaves the count the pipeline set (its `threads:` key) alone
     const auto threads = cfg.get<std::int64_t>("threads", 0);
-    torch::set_num_threads(threads > 0 ? static_cast<int>(threads)
-                                       : static_cast<int>(std::max(1U, std::thread::hardware_concurrency())));
+    if (threads < 0) cfg["threads"].fail("must be 0 (the pipeline's setting) or a positive count");
+    if (threads > 0) prismer::set_compute_threads(static_cast<int>(threads));
     torch::manual_seed(static_cast<std::uint64_t>(cfg.get<std::int64_t>("seed", 0)));
     PrismerConfig c = build_config(cfg);
     try {
@@ -235,6 +239,9 @@ PRISMER_PLUGIN(PrismerBackbone, "prismer", backbone, "0.1.0",
                "num_attention_heads: 0\n"
                "intermediate_size: 0\n"
                "vocab_size: 0\n"
+               "resampler_layers: 0      # Perceiver resampler; 0 = the reference's 4 blocks, 8 heads, 64 latents\n"
+               "resampler_heads: 0\n"
+               "num_latents: 0\n"
                "checkpoint: \"\"           # state_dict file (official pytorch_model.bin, safetensors) or zoo:NAME; strict\n"
                "vocab: \"\"                # RoBERTa vocab.json; empty = stand-in word tokenizer of vocab_size\n"
                "merges: \"\"               # RoBERTa merges.txt\n"
@@ -242,5 +249,5 @@ PRISMER_PLUGIN(PrismerBackbone, "prismer", backbone, "0.1.0",
                "roberta: \"\"              # without checkpoint: Hugging Face RoBERTa pytorch_model.bin to start from\n"
                "freeze: none             # none | freeze_lang | freeze_vision | freeze_lang_vision\n"
                "device: cpu              # cpu | cuda | cuda:N | auto\n"
-               "threads: 0               # torch threads; 0 = every core\n"
+               "threads: 0               # torch threads; 0 = as the pipeline set them (its threads: key)\n"
                "seed: 0                  # weight init and default instance-embedding draws\n")

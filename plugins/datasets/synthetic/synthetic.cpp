@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,10 +24,20 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace prismer::synthetic;
 
+// Bumped when the files written change, so folders made by an older build are rendered again.
+constexpr int kFormat = 4;
+
 std::string stem_of(std::size_t index) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%05zu", index);
   return buf;
+}
+
+// Python's str.capitalize() for the ASCII text of these scenes.
+std::string capitalize(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+  return s;
 }
 
 void write_json(const fs::path& path, const json& doc) { prismer::write_file_atomic(path.string(), doc.dump()); }
@@ -73,6 +84,8 @@ class Synthetic final : public prismer::Dataset {
     if (size_ < 16 || size_ > 1024) config["image_size"].fail("must be within 16..1024");
     // Train and test draw from different seeds, so held-out scenes are unseen ones.
     seed_ = static_cast<std::uint64_t>(config.get<std::int64_t>("seed")) * 2 + (split_ == "test" ? 1 : 0);
+    use_ = config.get<int>("use");
+    if (use_ < 0 || use_ > count_) config["use"].fail("must be within 0..count (" + std::to_string(count_) + ")");
     ensure_generated();
     load_annotations();
   }
@@ -80,6 +93,9 @@ class Synthetic final : public prismer::Dataset {
   std::size_t size() const override { return samples_.size(); }
   prismer::Sample sample(std::size_t index) const override { return samples_.at(index); }
   std::string label_subdir() const override { return name_; }
+  std::vector<std::string> answer_list() const override {
+    return task_ == "vqa" ? prismer::synthetic::answer_list() : std::vector<std::string>{};
+  }
 
  private:
   fs::path split_file() const { return fs::path(root_) / name_ / (split_ + ".json"); }
@@ -90,7 +106,7 @@ class Synthetic final : public prismer::Dataset {
       std::ifstream in(marker);
       json doc = json::parse(in, nullptr, false);
       if (!doc.is_discarded() && doc.value("seed", 0ULL) == seed_ && doc.value("image_size", 0) == size_ &&
-          doc.value("count", 0) == count_)
+          doc.value("count", 0) == count_ && doc.value("format", 0) == kFormat)
         return;
       prismer::log::info("synthetic: {} was made with other settings; rendering again", marker.string());
     }
@@ -109,10 +125,13 @@ class Synthetic final : public prismer::Dataset {
       prismer::write_png((labels / "depth" / name_ / split_ / (stem + ".png")).string(), scene.depth);
       prismer::write_png((labels / "seg_coco" / name_ / split_ / (stem + ".png")).string(), scene.segmentation);
       json qas = json::array();
-      for (const std::string& c : scene.captions) corpus += c + "\n";
+      // The corpus holds the text as the tasks tokenise it: the caption task's default prompt before each caption,
+      // the VQA task's capitalised question and " " + capitalised answer; so every word is one token of its vocabulary.
+      for (const std::string& c : scene.captions) corpus += "A picture of " + c + "\n";
       for (const QuestionAnswer& qa : scene.questions) {
-        corpus += qa.question + "\n" + qa.answer + "\n";
-        qas.push_back({{"question_id", question_id}, {"question", qa.question}, {"answer", qa.answer}});
+        corpus += capitalize(qa.question) + " " + capitalize(qa.answer) + "\n";
+        qas.push_back({{"question_id", question_id}, {"question", qa.question}, {"answer", qa.answer},
+                       {"answer_type", qa.answer_type}});
         json answers = json::array();
         for (int k = 0; k < 10; ++k) answers.push_back({{"answer", qa.answer}, {"answer_confidence", "yes"}, {"answer_id", k + 1}});
         vqa_annotations.push_back({{"question_id", question_id}, {"image_id", i}, {"question_type", qa.question.substr(0, qa.question.find(' '))},
@@ -128,11 +147,11 @@ class Synthetic final : public prismer::Dataset {
     write_json(dir / (split_ + "_caption_gt.json"), {{"images", caption_gt_images}, {"annotations", caption_gt}});
     write_json(dir / (split_ + "_vqa_annotations.json"), {{"annotations", vqa_annotations}});
     write_json(dir / (split_ + "_vqa_questions.json"), {{"task_type", "Open-Ended"}, {"questions", vqa_questions}});
-    write_json(dir / "answer_list.json", answer_list());
+    write_json(dir / "answer_list.json", prismer::synthetic::answer_list());
     prismer::write_file_atomic((dir / (split_ + "_corpus.txt")).string(), corpus);
     write_feature_tables(fs::path(root_) / "features");
     // The split file last: its presence says everything above is complete.
-    write_json(split_file(), {{"seed", seed_}, {"image_size", size_}, {"count", count_}, {"images", images}});
+    write_json(split_file(), {{"format", kFormat}, {"seed", seed_}, {"image_size", size_}, {"count", count_}, {"images", images}});
   }
 
   void load_annotations() {
@@ -140,6 +159,7 @@ class Synthetic final : public prismer::Dataset {
     const json doc = json::parse(in);
     const fs::path data = fs::path(root_) / name_;
     for (const json& image : doc.at("images")) {
+      if (use_ > 0 && image.at("image_id").get<int>() >= use_) break;
       const std::string rel = image.at("image").get<std::string>();
       prismer::Sample base;
       base.image_path = (data / rel).string();
@@ -170,8 +190,15 @@ class Synthetic final : public prismer::Dataset {
           s.id = rel + "?" + std::to_string(s.numeric_id);
           s.text["question"] = qa.at("question").get<std::string>();
           s.text["image_id"] = std::to_string(base.numeric_id);
-          s.answers = {qa.at("answer").get<std::string>()};
-          s.answer_weights = {1.0f};
+          s.text["answer_type"] = qa.value("answer_type", "");
+          if (split_ == "train") {
+            s.answers = {qa.at("answer").get<std::string>()};
+            s.answer_weights = {1.0f};
+          } else {
+            // ten annotators, as the VQA annotation file says: the official accuracy counts agreeing humans
+            // (min(#agree / 3, 1) over the 10-choose-9 subsets), so a single reference answer would always score 0
+            s.answers.assign(10, qa.at("answer").get<std::string>());
+          }
           samples_.push_back(std::move(s));
         }
       }
@@ -179,7 +206,7 @@ class Synthetic final : public prismer::Dataset {
   }
 
   std::string root_, name_, split_, task_;
-  int count_ = 0, size_ = 64;
+  int count_ = 0, size_ = 64, use_ = 0;
   std::uint64_t seed_ = 0;
   std::vector<prismer::Sample> samples_;
 };
@@ -193,5 +220,6 @@ PRISMER_PLUGIN(Synthetic, "synthetic", dataset, "1.0.0",
                "split: train            # train | test (test scenes come from another seed: unseen)\n"
                "task: caption           # caption: samples with captions | vqa: one sample per question\n"
                "count: 0                # scenes; 0 = 2000 for train, 200 for test\n"
+               "use: 0                  # samples from the first N scenes only (0 = all); the split is still rendered whole\n"
                "seed: 0\n"
                "image_size: 64          # pixels per side\n")

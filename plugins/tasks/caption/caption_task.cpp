@@ -17,6 +17,25 @@
 
 namespace prismer::caption {
 
+namespace {
+// Code points of valid UTF-8 (every byte that is not a continuation byte starts one).
+std::size_t utf8_length(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// Byte offset of code point `chars` (the size when the text is shorter).
+std::size_t utf8_offset(const std::string& s, std::size_t chars) {
+  std::size_t i = 0;
+  for (std::size_t seen = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && seen++ == chars) return i;
+  }
+  return i;
+}
+
+}  // namespace
+
 std::pair<torch::Tensor, torch::Tensor> tokenize_batch(const Tokenizer& tok, const std::vector<std::string>& texts,
                                                        std::int64_t max_tokens) {
   std::vector<std::vector<std::int64_t>> rows;
@@ -142,7 +161,9 @@ std::vector<Prediction> CaptionTask::predict(Backbone& backbone, const Batch& ba
     auto row = sequences[i].contiguous();
     std::vector<std::int64_t> seq(row.data_ptr<std::int64_t>(), row.data_ptr<std::int64_t>() + row.numel());
     std::string text = tok.decode(seq, true);
-    const std::size_t skip = options_.prefix.empty() ? 0 : options_.prefix.size() + 1;  // prefix and its space
+    // caption[len(prefix) + 1:] in Python counts characters, not bytes: a generated U+FFFD right after the prompt
+    // (an untrained model's partial UTF-8) must not be cut in half
+    const std::size_t skip = options_.prefix.empty() ? 0 : utf8_offset(text, utf8_length(options_.prefix) + 1);
     auto& p = out[static_cast<std::size_t>(i)];
     p.text = text.size() > skip ? text.substr(skip) : std::string();
     p.score = scores[i].item<double>();
@@ -191,7 +212,7 @@ void CaptionTask::write_results(const std::vector<Prediction>& predictions, cons
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     if (!f) throw std::runtime_error("cannot write " + tmp.string());
-    f << doc.dump() << "\n";
+    f << doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     if (!f) throw std::runtime_error("cannot write " + tmp.string());
   }
   std::filesystem::rename(tmp, target);

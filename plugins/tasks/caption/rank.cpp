@@ -41,7 +41,7 @@ RankResult rank_candidates(const DecodeFn& decode, const CacheFactory& new_cache
   for (std::int64_t b = 0; b < batch; ++b) {
     // one sample at a time: its encoder row (batch 1) is shared by all k candidate rows, so the cache holds one
     // copy of the cross-attention keys/values. The prompt is decoded as k identical rows up front (cheap: a few
-    // tokens) because a batch-1 cache is not expanded by DecodeCache::reorder (KVCache keeps size-1 entries).
+    // tokens), so the candidate rows continue their own self-attention state.
     auto cache = new_cache();
     const torch::Tensor mem = memory.slice(0, b, b + 1);
     const torch::Tensor qi = q_ids.slice(0, b, b + 1).expand({k, q_ids.size(1)});

@@ -260,7 +260,7 @@ void VqaTask::write_results(const std::vector<Prediction>& predictions, const st
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     if (!f) throw std::runtime_error("cannot write " + tmp.string());
-    f << doc.dump() << "\n";
+    f << doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     if (!f) throw std::runtime_error("cannot write " + tmp.string());
   }
   std::filesystem::rename(tmp, target);

@@ -16,4 +16,9 @@ namespace prismer {
 /// \endcode
 PRISMER_API torch::Device parse_device(const Config& cfg, const std::string& key = "device");
 
+/// Sets the CPU threads of torch's operators and of the BLAS library under them (OpenBLAS keeps its own pool,
+/// which at::set_num_threads leaves alone: one process limited to 1 torch thread still ran 2 spinning BLAS threads).
+/// `threads` 0 = every core. Returns the count set.
+PRISMER_API int set_compute_threads(int threads);
+
 }  // namespace prismer

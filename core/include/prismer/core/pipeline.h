@@ -24,6 +24,10 @@ struct RunOptions {
 /// in the command); other failures throw std::runtime_error. Returns the process exit status.
 PRISMER_API int run_pipeline_file(const std::string& path, const RunOptions& options);
 
+/// Validates and runs an already parsed pipeline (what run_pipeline_file does after reading the file; --set
+/// overrides in `options` are applied first). Lets a pipeline run others as its stages (the quickstart).
+PRISMER_API int run_pipeline(Config config, const RunOptions& options);
+
 /// The pipeline kinds `pipeline:` accepts.
 PRISMER_API std::vector<std::string> pipeline_kinds();
 

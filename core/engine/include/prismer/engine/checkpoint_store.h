@@ -46,6 +46,9 @@ class CheckpointStore {
   /// Writes <output>/last atomically. `config` (any text, e.g. the pipeline YAML) is stored beside it.
   void save_last(const torch::nn::Module& model, const AdamW& optimizer, const GradScaler& scaler,
                  const TrainProgress& progress, const std::string& config = {}) const;
+  /// The same from an optimiser state already in AdamW::state_dict()'s format (a sharded run gathers it first).
+  void save_last(const torch::nn::Module& model, const TensorMap& optimizer_state, double lr, const GradScaler& scaler,
+                 const TrainProgress& progress, const std::string& config = {}) const;
   /// True when a complete checkpoint exists.
   bool has_last() const;
   /// Restores model, optimiser, scaler, progress and the torch RNG states from the last complete checkpoint.

@@ -8,4 +8,8 @@ namespace prismer::engine {
 /// run_pipeline_file.
 void register_pipelines();
 
+/// Registers `pipeline: quickstart` (configs/quickstart.yaml): synthetic scenes -> tokenizer -> per model variant an
+/// untrained baseline, caption training and VQA fine-tuning as `train` / `evaluate` stages -> metrics.json.
+void register_quickstart_pipeline();
+
 }  // namespace prismer::engine

@@ -22,6 +22,8 @@
 
 namespace prismer::engine {
 
+class DataParallel;
+
 struct TrainerOptions {
   std::int64_t max_epoch = 1;
   LrSchedule schedule;             ///< sets the optimiser's lr before every step
@@ -35,6 +37,9 @@ struct TrainerOptions {
   bool higher_is_better = true;
   bool show_progress = true;       ///< progress line with loss, lr, samples/s and ETA on stderr
   std::string config_text;         ///< stored with each checkpoint
+  /// Several processes (see data_parallel.h): gradients averaged over the ranks, optional sharding; rank 0 alone
+  /// writes checkpoints, in the single-process format. Null: one process, and none of this code runs.
+  std::shared_ptr<DataParallel> parallel;
 };
 
 /// What happened in one optimiser step (for hooks and logs).
@@ -54,6 +59,7 @@ struct EpochReport {
 /// The loss of one batch (a scalar with a graph).
 using LossFn = std::function<torch::Tensor(const Batch&)>;
 /// Evaluation after epoch `epoch`; its metrics are logged and `TrainerOptions::metric` selects the best model.
+/// With several processes it runs on every rank (with the full parameters) and rank 0's metrics count.
 using EvalFn = std::function<Metrics(std::int64_t epoch)>;
 
 class Trainer {
@@ -74,6 +80,7 @@ class Trainer {
 
  private:
   bool step(const std::vector<torch::Tensor>& params);
+  void save_last();
   torch::nn::Module& model_;
   TrainerOptions options_;
   std::unique_ptr<AdamW> optimizer_;
