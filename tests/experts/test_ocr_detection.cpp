@@ -10,7 +10,12 @@
 //   maps) the same candidates, words and label PNGs exactly, the CLIP tokens exactly, CLIP features and PCA
 //   features within 1e-4 relative, the word-feature .pt: same ids and texts, features within 1e-4 relative;
 // - weight folders (weights.json without tensors, e.g. clip/): used by the pipeline cases.
-// The lexicon (GenericVocabulary.txt) is in the fixture's _lexicon/ folder.
+// The lexicon: the original's GenericVocabulary.txt is a data file of the zoo, not a fixture. The test builds its
+// lexicon from the reference's own corrections (every lexicon word the original chose, across all cases' words.json):
+// a word the original corrected to W at distance d still finds W at d (no word of a subset can be closer), ties go to
+// the first word as in the original because GenericVocabulary.txt is sorted and so is the subset, a word it kept
+// unchanged never reaches the lexicon, and every rejected or corrected word must come out as the original's, which
+// the words-after-filter comparison checks.
 #include "fixtures.h"
 #include "seeded_weights.h"
 
@@ -80,9 +85,40 @@ ocr::ClipText& seeded_clip() {
   return model;
 }
 
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) throw std::runtime_error("cannot read " + p.string());
+  return nlohmann::json::parse(in);
+}
+
+/// The lexicon words the original chose (words after the filter with an edit distance), sorted.
+std::vector<std::string> lexicon_from_reference() {
+  std::vector<std::string> lexicon;
+  auto add = [&](const nlohmann::json& words) {
+    for (const auto& w : words.at("words_after_filter")) {
+      if (w.at("text_edst").is_null()) continue;
+      const std::string text = w.at("text").get<std::string>();
+      if (std::find(lexicon.begin(), lexicon.end(), text) == lexicon.end()) lexicon.push_back(text);
+    }
+  };
+  for (const fs::path& c : case_folders(ocr_dir())) {
+    if (!fs::exists(c / "words.json")) continue;
+    const nlohmann::json doc = read_json(c / "words.json");
+    if (doc.contains("images"))
+      for (const auto& [stem, words] : doc.at("images").items()) add(words);
+    else
+      add(doc);
+  }
+  std::sort(lexicon.begin(), lexicon.end());  // GenericVocabulary.txt's order
+  return lexicon;
+}
+
 ocr::Postprocessor& postprocessor() {
-  static ocr::Postprocessor p(ocr::default_char_dict(),
-                              ocr::load_lexicon((ocr_dir() / "_lexicon" / "GenericVocabulary.txt").string()));
+  static ocr::Postprocessor p = [] {
+    std::vector<std::string> lexicon = lexicon_from_reference();
+    std::cout << "  lexicon from the reference's corrections: " << lexicon.size() << " words\n";
+    return ocr::Postprocessor(ocr::default_char_dict(), std::move(lexicon));
+  }();
   return p;
 }
 
@@ -233,12 +269,6 @@ void check_nms_alone(const prismer::TensorMap& ref, const std::string& prefix, c
   for (const auto k : c.keep) kept.push_back(c.new_scores[static_cast<std::size_t>(k)]);
   check_equal(prefix + "nms_char.new_char_scores_kept (reference input)", rows_tensor(kept, cls.at(0).size()),
               get(ref, prefix + "nms_char.new_char_scores_kept", file));
-}
-
-nlohmann::json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw std::runtime_error("cannot read " + p.string());
-  return nlohmann::json::parse(in);
 }
 
 void run_network_case(const fs::path& dir) {
@@ -401,7 +431,7 @@ void run_pipeline_case(const fs::path& dir) {
 
 TEST_CASE("ocr_detection: every fixture case matches the original CharNet + CLIP pipeline") {
   const fs::path dir = ocr_dir();
-  if (!require_fixture(dir / "weights.json") || !require_fixture(dir / "_lexicon" / "GenericVocabulary.txt")) return;
+  if (!require_fixture(dir / "weights.json")) return;
   for (const fs::path& c : case_folders(dir)) {
     announce_case("ocr_detection/" + c.filename().string());
     if (fs::is_directory(c / "labels")) {
@@ -417,18 +447,19 @@ TEST_CASE("ocr_detection: every fixture case matches the original CharNet + CLIP
   }
 }
 
-TEST_CASE("ocr_detection: the built-in char dictionary is the original char_dict.txt") {
-  const fs::path file = ocr_dir() / "_lexicon" / "char_dict.txt";
-  if (!require_fixture(file)) return;
-  CHECK(ocr::load_char_dict(file.string()) == ocr::default_char_dict());
-  CHECK(ocr::default_char_dict().size() == 68);
-}
-
 TEST_CASE("ocr_detection: lexicon matching and numpy's argsort order") {
   CHECK(ocr::edit_distance("KITTEN", "SITTING") == 3);
   const std::vector<std::string> lexicon = {"cat", "Cab", "car", "dog"};
   CHECK(ocr::match_lexicon("CAB", lexicon) == std::pair<int, std::string>{0, "CAB"});  // the text itself is kept
   CHECK(ocr::match_lexicon("CAX", lexicon) == std::pair<int, std::string>{1, "cat"});  // the first of the closest
+  // char_dict.txt's format (char, 0x1f, index per line; letters upper-cased) and its errors.
+  const fs::path dict = fs::temp_directory_path() / "prismer_test_char_dict.txt";
+  { std::ofstream(dict) << "a\x1f" "0\n" "7\x1f" "1\n" "#\x1f" "2\n"; }
+  CHECK(ocr::load_char_dict(dict.string()) == ocr::CharDict{{0, "A"}, {1, "7"}, {2, "#"}});
+  { std::ofstream(dict) << "a 0\n"; }
+  CHECK_THROWS_WITH(ocr::load_char_dict(dict.string()), doctest::Contains("expected 'char<0x1f>index'"));
+  fs::remove(dict);
+  CHECK(ocr::default_char_dict().size() == 68);
   // Ties keep numpy's introsort order (insertion sort below 16 elements is stable).
   CHECK(ocr::numpy_argsort({2.f, 1.f, 2.f, 1.f}) == std::vector<std::int64_t>{1, 3, 0, 2});
 }
