@@ -1,5 +1,6 @@
 // `prismer run PIPELINE.yaml`.
 #include "commands.h"
+#include "demo_pipeline.h"
 #include "set_option.h"
 
 #include <prismer/core/pipeline.h>
@@ -33,6 +34,7 @@ int run_command(int argc, char** argv) {
   if (args.count("set")) run.overrides = parse_set_options(args["set"].as<std::vector<std::string>>());
   engine::register_pipelines();  // train / evaluate live in prismer_engine, above core
   engine::register_quickstart_pipeline();
+  register_demo_pipeline();
   return run_pipeline_file(args["pipeline"].as<std::string>(), run);
 }
 

@@ -4,6 +4,7 @@
 // other components produce (beam search and ranking: the task plugins; optimiser steps: the engine) are
 // listed by name in the log; their parity tests live with those components. A case layout nobody
 // understands fails under CI=true.
+#include <ATen/autocast_mode.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -220,4 +221,64 @@ TEST_CASE("tied LM head and cache reorder") {
   auto full = model->decode(ids.index_select(0, perm), mask.index_select(0, perm), mem.index_select(0, perm));
   const double err = (step.select(1, 0) - full.select(1, 4)).abs().max().item<double>();
   CHECK_MESSAGE(err < 1e-4, "reordered cache differs by " << err);
+}
+
+TEST_CASE("a Prismer checkpoint in a PrismerZ model, and the reverse, say which variant the checkpoint is") {
+  PrismerConfig z = PrismerConfig::preset("tiny");
+  z.image_resolution = 32;
+  PrismerConfig p = z;
+  p.experts = {reference_expert_spec("depth"), reference_expert_spec("seg_coco")};
+  PrismerModel prismerz(z), prismer_model(p);
+  auto state_of = [](PrismerModel& m) {
+    prismer::TensorMap w;
+    for (auto& kv : named_state(*m)) w.emplace_back(kv.first, kv.second);
+    return w;
+  };
+  auto message = [](PrismerModel& m, const prismer::TensorMap& w) -> std::string {
+    try {
+      load_state_dict(*m, w, true);
+    } catch (const CheckpointError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string into_prismer = message(prismer_model, state_of(prismerz));
+  INFO(into_prismer);
+  CHECK(into_prismer.find("a PrismerZ checkpoint, which reads RGB only: set experts: []") != std::string::npos);
+  CHECK(into_prismer.find("depth, seg") != std::string::npos);
+  const std::string into_z = message(prismerz, state_of(prismer_model));
+  INFO(into_z);
+  CHECK(into_z.find("a Prismer checkpoint with expert stems for depth, seg: list them in experts:") != std::string::npos);
+}
+
+TEST_CASE("bf16 autocast on CPU: the encoder and decoder run in bfloat16 and stay near float32") {
+  // Tolerance: bfloat16 keeps 8 mantissa bits (relative rounding 2^-9 per operation); through a 2-layer encoder,
+  // resampler and decoder the logits stay within 5 % of their largest magnitude. A run without any difference
+  // would mean autocast did not engage.
+  PrismerConfig cfg = PrismerConfig::preset("tiny");
+  cfg.image_resolution = 32;
+  cfg.experts = {reference_expert_spec("depth")};
+  PrismerModel model(cfg);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(3);
+  prismer::ExpertInputs in;
+  in.rgb = torch::randn({2, 3, 32, 32});
+  in.experts["depth"] = torch::rand({2, 1, 32, 32});
+  const auto ids = torch::randint(4, 1000, {2, 6}, torch::kLong);
+  const auto mask = torch::ones({2, 6}, torch::kLong);
+  const torch::Tensor want = model->decode(ids, mask, model->encode(in));
+  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  at::autocast::set_cpu_enabled(true);
+  const torch::Tensor memory = model->encode(in);
+  const torch::Tensor got = model->decode(ids, mask, memory);
+  at::autocast::set_cpu_enabled(false);
+  at::autocast::clear_cache();
+  REQUIRE(got.sizes() == want.sizes());
+  CHECK(torch::isfinite(got).all().item<bool>());
+  const double diff = (got.to(torch::kFloat32) - want).abs().max().item<double>();
+  const double rel = diff / want.abs().max().item<double>();
+  std::cout << "  bf16 autocast: logits max |diff| " << diff << " (relative " << rel << ")\n";
+  CHECK(diff > 0);
+  CHECK(rel < 0.05);
 }

@@ -5,19 +5,7 @@
 # `prismer visualize` draws a picture per image.
 set -uo pipefail
 prismer=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "PASS $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -f "$tmp/out" ] && sed 's/^/    /' "$tmp/out"; }
-expect_status() {  # NAME STATUS PATTERN COMMAND...
-  local name=$1 want=$2 pattern=$3; shift 3
-  "$@" >"$tmp/out" 2>&1
-  local rc=$?
-  if [ "$rc" -eq "$want" ] && grep -qE -- "$pattern" "$tmp/out"; then ok "$name"; else bad "$name (status $rc, wanted $want and /$pattern/)"; fi
-}
-is_png() { [ "$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e47" ]; }
+source "$(dirname "$0")/testlib.sh"
 
 "$prismer" synth-images "$tmp/images" --count 3 >/dev/null
 head -c 400 "$tmp/images/synthetic_0.jpg" >"$tmp/images/corrupt.jpg"
@@ -92,5 +80,4 @@ is_png "$tmp/vis/synthetic_0_labels.png" && is_png "$tmp/vis/synthetic_1_labels.
   bad "pictures missing"
 expect_status "visualize: a missing image fails" 1 "nope.jpg" "$prismer" visualize "$tmp/labels" "$tmp/nope.jpg" --out "$tmp/vis"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

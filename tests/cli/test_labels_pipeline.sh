@@ -3,18 +3,7 @@
 # survives corrupt images, and refuses bad pipelines with file:line:column, status 2 and no output.
 set -uo pipefail
 prismer=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "PASS $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -f "$tmp/out" ] && sed 's/^/    /' "$tmp/out"; }
-expect_status() {  # NAME STATUS PATTERN COMMAND...
-  local name=$1 want=$2 pattern=$3; shift 3
-  "$@" >"$tmp/out" 2>&1
-  local rc=$?
-  if [ "$rc" -eq "$want" ] && grep -qE -- "$pattern" "$tmp/out"; then ok "$name"; else bad "$name (status $rc, wanted $want and /$pattern/)"; fi
-}
+source "$(dirname "$0")/testlib.sh"
 
 "$prismer" synth-images "$tmp/images" --count 5 >/dev/null
 # A truncated JPEG and a file that is no image at all: reported, counted, never fatal.
@@ -73,5 +62,4 @@ printf 'pipeline: nonsense\n' >"$tmp/kind.yaml"
 expect_status "unknown pipeline kind" 2 "kind.yaml:1:11: pipeline: unknown pipeline 'nonsense'" "$prismer" run "$tmp/kind.yaml"
 [ ! -e "$tmp/never" ] && ok "invalid pipelines wrote nothing" || bad "an invalid pipeline wrote $tmp/never"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -2,12 +2,7 @@
 # `prismer launch`: N processes with the torchrun environment, [rank k] prefixes, a failing rank stops the run.
 set -uo pipefail
 prismer=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "PASS $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; sed 's/^/    /' "$tmp/out"; }
+source "$(dirname "$0")/testlib.sh"
 
 "$prismer" launch --nproc 3 -- --version >"$tmp/out" 2>&1
 rc=$?
@@ -34,5 +29,4 @@ rc=$?
 "$prismer" launch --nproc zero -- --version >"$tmp/out" 2>&1
 [ $? -eq 2 ] && grep -q "expected an integer" "$tmp/out" && ok "bad --nproc" || bad "bad --nproc"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

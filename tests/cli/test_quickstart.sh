@@ -5,12 +5,7 @@
 # CIDEr / VQA thresholds are `scripts/quickstart`; at this size the scores are not meaningful.)
 set -uo pipefail
 prismer=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "PASS $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -f "$tmp/out" ] && tail -n 30 "$tmp/out" | sed 's/^/    /'; }
+source "$(dirname "$0")/testlib.sh"
 
 small=(--set "data=$tmp/data" --set "output=$tmp/results" --set scenes.count=24 --set scenes.test_count=6
        --set caption.epochs=1 --set caption.batch_size=8 --set vqa.epochs=1 --set vqa.batch_size=8
@@ -39,5 +34,4 @@ if [ "$rc" -ne 0 ] && grep -q "primary" "$tmp/out" && [ ! -e "$tmp/bad" ]; then 
 rc=$?
 if [ "$rc" -ne 0 ] && grep -q "set by the quickstart" "$tmp/out" && [ ! -e "$tmp/bad" ]; then ok "stage-owned key refused"; else bad "stage-owned key refused (status $rc)"; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

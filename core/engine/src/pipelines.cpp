@@ -2,6 +2,8 @@
 //
 // Batches come from the core/data loader (worker threads: image decode, expert labels from `label_root`, the
 // train-time Transform for training, expert encoding), in the backbone's expert order.
+#include "json_file.h"
+
 #include <prismer/engine/pipelines.h>
 
 #include <prismer/engine/batch_source.h>
@@ -81,6 +83,7 @@ log_level: info
 log_file: ""
 threads: 0
 output: results/evaluate # results.json and metrics.json
+score: true              # false: predictions only (images without references, as in the demo)
 batch_size: 8
 image_resolution: 0
 label_root: ""
@@ -155,16 +158,6 @@ std::vector<Prediction> predict_all(Backbone& backbone, Task& task, BatchSource&
   }
   bar.finish();
   return out;
-}
-
-void write_json(const fs::path& path, const nlohmann::json& doc) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream f(tmp);
-    f << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    if (!f) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, path);
 }
 
 /// The run's log file (`log_file:`, else <output>/<name>), written until the run returns (several runs in one
@@ -370,6 +363,10 @@ int run_evaluate(const Config& raw, PluginRegistry& registry, const RunOptions& 
     if (!group->is_root()) return 0;
   }
   task->write_results(predictions, (output / "results.json").string());
+  if (!config.get<bool>("score")) {
+    log::info("evaluate: {} predictions in {} (not scored)", predictions.size(), (output / "results.json").string());
+    return 0;
+  }
   const Metrics metrics = task->evaluate(predictions, *dataset);
   write_json(output / "metrics.json", nlohmann::json(metrics));
   for (const auto& [k, v] : metrics) std::cout << k << ": " << v << "\n";

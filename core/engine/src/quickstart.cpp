@@ -5,6 +5,8 @@
 //
 // Every stage is an ordinary `train` / `evaluate` pipeline written to <output>/<variant>/<stage>.yaml and run from
 // that file, so a researcher can rerun or edit any stage alone with `prismer run`.
+#include "json_file.h"
+
 #include <prismer/engine/pipelines.h>
 
 #include <prismer/config.h>
@@ -219,16 +221,6 @@ json sample_outputs(const Layout& l, const std::string& variant, const VariantSc
                    {"questions", qa}});
   }
   return out;
-}
-
-void write_json(const fs::path& path, const json& doc) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream f(tmp);
-    f << doc.dump(2) << "\n";
-    if (!f) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, path);
 }
 
 int run_quickstart(const Config& raw, PluginRegistry& registry, const RunOptions& options) {

@@ -2,27 +2,16 @@
 #include "prismer/metrics/caption_data.h"
 
 #include "prismer/metrics/json_io.h"
+#include "input_checks.h"
 
 #include <stdexcept>
 #include <unordered_map>
 
 namespace prismer::metrics {
 
-namespace {
-
-bool valid_id(const nlohmann::json& id) { return id.is_number_integer() || id.is_string(); }
-
-[[noreturn]] void fail(const std::string& source, const std::string& problem) {
-  throw std::runtime_error(source + ": " + problem);
-}
-
-std::string show(const nlohmann::json& v) {
-  std::string s = v.dump();
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return s;
-}
-
-}  // namespace
+using detail::fail;
+using detail::show;
+using detail::valid_id;
 
 std::string id_key(const nlohmann::json& id) {
   if (id.is_string()) return id.get<std::string>();

@@ -2,27 +2,16 @@
 #include "prismer/metrics/vqa_data.h"
 
 #include "prismer/metrics/json_io.h"
+#include "input_checks.h"
 
 #include <algorithm>
 #include <stdexcept>
 
 namespace prismer::metrics {
 
-namespace {
-
-[[noreturn]] void fail(const std::string& source, const std::string& problem) {
-  throw std::runtime_error(source + ": " + problem);
-}
-
-bool valid_id(const nlohmann::json& id) { return id.is_number_integer() || id.is_string(); }
-
-std::string show(const nlohmann::json& v) {
-  std::string s = v.dump();
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return s;
-}
-
-}  // namespace
+using detail::fail;
+using detail::show;
+using detail::valid_id;
 
 VqaAnnotations parse_vqa_annotations(const nlohmann::json& annotations, const std::string& annotations_source,
                                      const nlohmann::json& questions, const std::string& questions_source) {

@@ -14,11 +14,6 @@ namespace prismer::text {
 
 namespace {
 
-// The same pre-tokenisation as roberta_tokenizer.cpp (GPT-2's pattern, `\s` = White_Space).
-const char16_t kGpt2Pattern[] =
-    u"'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\p{White_Space}\\p{L}\\p{N}]+"
-    u"|\\p{White_Space}+(?!\\P{White_Space})|\\p{White_Space}+";
-
 // Splits a byte-level string into its characters (each byte maps to one, possibly multi-byte UTF-8, character).
 std::vector<std::string> byte_level_chars(const std::string& piece) {
   std::vector<std::string> out;
@@ -45,7 +40,7 @@ BpeVocabulary train_byte_level_bpe(const std::vector<std::string>& texts, const 
     throw std::invalid_argument("BPE vocabulary size must be at least " + std::to_string(kSpecials + kBytes) +
                                 " (the 256 byte symbols and 5 special tokens), got " + std::to_string(options.vocab_size));
   // Word frequencies over the pre-tokenised pieces.
-  const detail::Regex regex{std::u16string(kGpt2Pattern)};
+  const detail::Regex regex{std::u16string(detail::kGpt2Pattern)};
   std::map<std::string, std::int64_t> counts;
   for (const std::string& text : texts)
     for (const std::string& piece : regex.findall(text)) ++counts[piece];

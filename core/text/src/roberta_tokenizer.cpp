@@ -26,11 +26,6 @@ std::string read_text_file(const std::filesystem::path& path) {
   return ss.str();
 }
 
-// GPT-2's pre-tokenisation pattern; `\s` of Python's `regex` module is the White_Space property.
-const char16_t kGpt2Pattern[] =
-    u"'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\p{White_Space}\\p{L}\\p{N}]+"
-    u"|\\p{White_Space}+(?!\\P{White_Space})|\\p{White_Space}+";
-
 struct SpecialToken {
   const char* text;
   bool lstrip;  // AddedToken(lstrip=True): whitespace on its left is removed
@@ -239,7 +234,7 @@ RobertaTokenizer::RobertaTokenizer(const std::filesystem::path& vocab_json, cons
     const auto it = im.encoder.find(im.bpe.symbol(static_cast<int>(s)));
     im.symbol_to_vocab[s] = it == im.encoder.end() ? -1 : it->second;
   }
-  im.regex = std::make_unique<detail::Regex>(std::u16string(kGpt2Pattern));
+  im.regex = std::make_unique<detail::Regex>(std::u16string(detail::kGpt2Pattern));
 }
 
 RobertaTokenizer RobertaTokenizer::from_directory(const std::filesystem::path& dir, int64_t model_max_length) {

@@ -57,6 +57,12 @@ int cp1252_byte(char32_t cp);
 /// (e.g. U+0345, whose upper case is a Greek letter), so CLIP's pattern adds them to the negated class.
 std::u16string case_variant_escapes(const std::u16string& set_pattern);
 
+/// GPT-2's pre-tokenisation pattern in ICU syntax (`\s` of Python's `regex` module is the White_Space property):
+/// the RoBERTa tokenizer and the BPE trainer split text the same way.
+inline constexpr char16_t kGpt2Pattern[] =
+    u"'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\p{White_Space}\\p{L}\\p{N}]+"
+    u"|\\p{White_Space}+(?!\\P{White_Space})|\\p{White_Space}+";
+
 /// A compiled ICU regular expression used as Python's `regex.findall` over UTF-8 text.
 class Regex {
  public:

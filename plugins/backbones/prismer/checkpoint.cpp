@@ -1,5 +1,6 @@
 #include "checkpoint.h"
 
+#include "key_names.h"
 #include "layers.h"
 
 #include <set>
@@ -32,6 +33,42 @@ std::string LoadReport::describe() const {
   list("mis-shaped keys", mismatched);
   return s.str();
 }
+
+namespace {
+/// The expert stem (`expert_encoder.conv1.<name>.`, not rgb) or resampler a key belongs to; empty for other keys.
+std::string expert_part(const std::string& key) {
+  static const std::string stems = "expert_encoder.conv1.", resampler = "expert_encoder.resampler.";
+  if (key.rfind(resampler, 0) == 0) return "resampler";
+  if (key.rfind(stems, 0) != 0) return "";
+  const std::string name = key.substr(stems.size(), key.find('.', stems.size()) - stems.size());
+  return name == "rgb" ? "" : name;
+}
+
+/// Why a Prismer and a PrismerZ model do not load each other's checkpoints, when that is the whole mismatch.
+std::string variant_hint(const LoadReport& report) {
+  if (!report.mismatched.empty()) return "";
+  auto only_experts = [](const std::vector<std::string>& keys, std::set<std::string>* names) {
+    for (const auto& k : keys) {
+      const std::string part = expert_part(k);
+      if (part.empty()) return false;
+      if (part != "resampler") names->insert(part);
+    }
+    return !keys.empty();
+  };
+  std::set<std::string> names;
+  auto joined = [&names] {
+    std::string s;
+    for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+    return s;
+  };
+  if (report.unexpected.empty() && only_experts(report.missing, &names))
+    return " (it has no expert stems for " + joined() +
+           ": a PrismerZ checkpoint, which reads RGB only: set experts: [] and list no expert inputs)";
+  if (report.missing.empty() && only_experts(report.unexpected, &names))
+    return " (it is a Prismer checkpoint with expert stems for " + joined() + ": list them in experts:)";
+  return "";
+}
+}  // namespace
 
 std::vector<std::pair<std::string, torch::Tensor>> named_state(const torch::nn::Module& module) {
   std::vector<std::pair<std::string, torch::Tensor>> out;
@@ -69,7 +106,8 @@ LoadReport load_state_dict(torch::nn::Module& module, const TensorMap& weights, 
   }
   for (const auto& kv : weights)
     if (model_names.count(kv.first) == 0U) report.unexpected.push_back(kv.first);
-  if (strict && !report.ok()) throw CheckpointError("checkpoint does not match the model:\n" + report.describe());
+  if (strict && !report.ok())
+    throw CheckpointError("checkpoint does not match the model" + variant_hint(report) + ":\n" + report.describe());
   torch::NoGradGuard no_grad;
   for (auto& [dst, src] : copies) dst.copy_(src.to(dst.device()).to(dst.scalar_type()));
   return report;
@@ -86,7 +124,6 @@ LoadReport load_checkpoint(torch::nn::Module& module, const std::string& path, b
 }
 
 namespace {
-bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 bool frozen_lang(const std::string& n) {
   return contains(n, "encoder.layer") && !contains(n, "1.self") && !contains(n, "1.output") && !contains(n, "adaptor");
 }

@@ -1,5 +1,7 @@
 #include "layers.h"
 
+#include <ATen/autocast_mode.h>
+
 #include <cmath>
 
 namespace F = torch::nn::functional;
@@ -125,7 +127,10 @@ struct PerMatrixMm : torch::autograd::Function<PerMatrixMm> {
 }  // namespace
 
 torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b) {
-  if (!a.device().is_cpu() || a.dim() < 3) return torch::matmul(a, b);
+  // The per-matrix path is for float32 BLAS; autocast (which does not see mm_out) and other dtypes take matmul.
+  if (!a.device().is_cpu() || a.dim() < 3 || a.scalar_type() != torch::kFloat || b.scalar_type() != torch::kFloat ||
+      at::autocast::is_cpu_enabled())
+    return torch::matmul(a, b);
   const auto lead = a.sizes().slice(0, a.dim() - 2).vec();
   const torch::Tensor a3 = a.reshape({-1, a.size(-2), a.size(-1)});
   std::vector<std::int64_t> b_shape = lead;

@@ -1,5 +1,7 @@
 #include "pretrained.h"
 
+#include "key_names.h"
+
 #include <caffe2/serialize/inline_container.h>
 #include <torch/script.h>
 
@@ -9,7 +11,6 @@ namespace prismer::backbone {
 
 namespace {
 
-bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
