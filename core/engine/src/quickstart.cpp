@@ -48,6 +48,7 @@ caption_task: {}         # caption task keys (decoding, max_length, ...)
 vqa: {}                  # train pipeline keys of the VQA stage (starts from the caption model)
 vqa_task: {}             # vqa task keys
 vqa_scenes: 0            # training scenes whose questions the VQA stage uses (0 = all; 5 questions each)
+baseline_scenes: 0       # unseen scenes the untrained baselines are scored on (0 = all; they score near 0 anyway)
 variants: {}             # name: [experts]; [] = PrismerZ (RGB only)
 primary: prismer         # the variant whose scores are the headline figures of metrics.json
 samples: 4               # unseen test scenes whose captions and answers are printed
@@ -158,10 +159,12 @@ VariantScores run_variant(const Config& config, const Layout& l, const std::stri
   const std::string label = name + (experts.empty() ? " (RGB only)" : " (RGB + " + yaml_list(experts) + ")");
   VariantScores s;
 
-  // The untrained baseline: the same model before any training step.
+  // The untrained baseline: the same model before any training step (on the first baseline_scenes unseen scenes).
+  int baseline_scenes = config.get<int>("baseline_scenes");
+  if (baseline_scenes >= (l.scenes.has("test_count") ? l.scenes.get<int>("test_count") : 200)) baseline_scenes = 0;
   for (const auto& [task, task_cfg] : {std::pair<std::string, Config>{"caption", caption_task}, {"vqa", vqa_task}}) {
     Config e = stage_base(l, "evaluate", dir / "untrained" / task);
-    set_map(e, "dataset", dataset_config(l, "test", task));
+    set_map(e, "dataset", dataset_config(l, "test", task, baseline_scenes));
     set_map(e, "backbone", backbone);
     set_map(e, "task", task_cfg);
     run_stage(e, dir / ("untrained_" + task + ".yaml"), label + ": untrained " + task + " baseline");
@@ -240,6 +243,7 @@ int run_quickstart(const Config& raw, PluginRegistry& registry, const RunOptions
   if (!variants.has(primary)) config["primary"].fail("'" + primary + "' is not one of the variants");
   const int samples = config.get<int>("samples");
   if (config.get<int>("vqa_scenes") < 0) config["vqa_scenes"].fail("must be >= 0");
+  if (config.get<int>("baseline_scenes") < 0) config["baseline_scenes"].fail("must be >= 0");
   const auto vocab_size = config.get<std::int64_t>("vocab_size");
   if (vocab_size < 260) config["vocab_size"].fail("must be at least 260 (the 256 bytes and 4 special tokens)");
   for (const std::string& key : {std::string("dataset"), std::string("eval_dataset"), std::string("backbone"),
