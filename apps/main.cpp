@@ -3,6 +3,7 @@
 
 #include <prismer/config.h>
 #include <prismer/core/cpu_allocator.h>
+#include <prismer/core/openmp_policy.h>
 #include <prismer/core/plugin_registry.h>
 #include <prismer/metrics/score_command.h>
 #include <prismer/zoo/commands.h>
@@ -53,6 +54,7 @@ Exit status: 0 success, 1 failure, 2 bad usage or configuration.
 }  // namespace
 
 int main(int argc, char** argv) {
+  prismer::use_passive_openmp(argv);  // see openmp_policy.h: spinning OpenMP workers slowed every step on few cores
   if (argc < 2) {
     std::cerr << kUsageText;
     return prismer::cli::kUsage;

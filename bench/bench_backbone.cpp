@@ -10,6 +10,7 @@
 #include "timing.h"
 
 #include <prismer/core/cpu_allocator.h>
+#include <prismer/core/openmp_policy.h>
 
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
@@ -97,6 +98,7 @@ void check_against_cpu(const torch::Device& device) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  prismer::use_passive_openmp(argv);  // before any torch work: see openmp_policy.h
   // PRISMER_CPU_ALLOCATOR=system measures without the caching allocator.
   std::cout << "caching CPU allocator: " << (prismer::install_caching_cpu_allocator() ? "on" : "off") << "\n";
   bool quick = false;

@@ -10,6 +10,7 @@
 //   --quick: the fixtures' tiny model (80 px), batch 1 and 2 — seconds, for a smoke test.
 #include "beam_search.h"
 #include <prismer/core/cpu_allocator.h>
+#include <prismer/core/openmp_policy.h>
 #include "prismer_model.h"
 #include "timing.h"
 
@@ -74,6 +75,7 @@ cap::BeamSearchResult generate_uncached(PrismerModel& model, const torch::Tensor
 }  // namespace
 
 int main(int argc, char** argv) {
+  prismer::use_passive_openmp(argv);  // before any torch work: see openmp_policy.h
   // Freed activations reused, not page-faulted in again (PRISMER_CPU_ALLOCATOR=system measures without).
   prismer::install_caching_cpu_allocator();
   bool quick = false;

@@ -6,6 +6,7 @@
 // usage: bench_expert_depth [--runs N] [--device cpu|cuda]
 #include "depth/dpt.h"
 #include <prismer/core/cpu_allocator.h>
+#include <prismer/core/openmp_policy.h>
 #include "depth/transforms.h"
 #include "timing.h"
 
@@ -24,6 +25,7 @@ constexpr double kPythonSeconds = 4.2;
 }  // namespace
 
 int main(int argc, char** argv) {
+  prismer::use_passive_openmp(argv);  // before any torch work: see openmp_policy.h
   // Freed activations reused, not page-faulted in again (PRISMER_CPU_ALLOCATOR=system measures without).
   prismer::install_caching_cpu_allocator();
   int runs = 3;

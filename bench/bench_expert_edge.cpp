@@ -6,6 +6,7 @@
 // usage: bench_expert_edge [--runs N] [--device cpu|cuda]
 #include "edge_model.h"
 #include <prismer/core/cpu_allocator.h>
+#include <prismer/core/openmp_policy.h>
 #include "timing.h"
 
 #include <torch/torch.h>
@@ -23,6 +24,7 @@ constexpr double kPythonSeconds = 2.4;
 }  // namespace
 
 int main(int argc, char** argv) {
+  prismer::use_passive_openmp(argv);  // before any torch work: see openmp_policy.h
   // Freed activations reused, not page-faulted in again (PRISMER_CPU_ALLOCATOR=system measures without).
   prismer::install_caching_cpu_allocator();
   int runs = 3;

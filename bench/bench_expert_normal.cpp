@@ -7,6 +7,7 @@
 // usage: bench_expert_normal [--runs N] [--device cpu|cuda]
 #include "nnet.h"
 #include <prismer/core/cpu_allocator.h>
+#include <prismer/core/openmp_policy.h>
 #include "normal_checkpoint.h"
 #include "timing.h"
 
@@ -26,6 +27,7 @@ constexpr double kPythonSeconds = 3.6;
 }  // namespace
 
 int main(int argc, char** argv) {
+  prismer::use_passive_openmp(argv);  // before any torch work: see openmp_policy.h
   // Freed activations reused, not page-faulted in again (PRISMER_CPU_ALLOCATOR=system measures without).
   prismer::install_caching_cpu_allocator();
   int runs = 3;

@@ -9,6 +9,7 @@
 #include "timing.h"
 
 #include <prismer/core/cpu_allocator.h>
+#include <prismer/core/openmp_policy.h>
 
 #include <torch/torch.h>
 
@@ -25,6 +26,7 @@ constexpr double kPythonSeconds = 4.2;
 }  // namespace
 
 int main(int argc, char** argv) {
+  prismer::use_passive_openmp(argv);  // before any torch work: see openmp_policy.h
   prismer::install_caching_cpu_allocator();
   int runs = 3;
   std::string device_name = "cpu";

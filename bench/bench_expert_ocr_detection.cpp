@@ -7,6 +7,7 @@
 #include "ocr_detection/charnet.h"
 #include "ocr_detection/clip_text.h"
 #include <prismer/core/cpu_allocator.h>
+#include <prismer/core/openmp_policy.h>
 #include "timing.h"
 
 #include <torch/torch.h>
@@ -24,6 +25,7 @@ constexpr double kPythonSeconds = 2.1;
 }  // namespace
 
 int main(int argc, char** argv) {
+  prismer::use_passive_openmp(argv);  // before any torch work: see openmp_policy.h
   prismer::install_caching_cpu_allocator();
   int runs = 3;
   std::string device_name = "cpu";

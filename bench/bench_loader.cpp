@@ -6,6 +6,7 @@
 // usage: bench_loader [--samples N] [--batch B] [--features DIR] [--quick]
 #include "timing.h"
 #include <prismer/core/cpu_allocator.h>
+#include <prismer/core/openmp_policy.h>
 
 #include <prismer/data/loader.h>
 #include <prismer/image.h>
@@ -80,6 +81,7 @@ class SyntheticSet final : public prismer::Dataset {
 }  // namespace
 
 int main(int argc, char** argv) {
+  prismer::use_passive_openmp(argv);  // before any torch work: see openmp_policy.h
   // Freed activations reused, not page-faulted in again (PRISMER_CPU_ALLOCATOR=system measures without).
   prismer::install_caching_cpu_allocator();
   std::size_t samples = 24, batch = 4;

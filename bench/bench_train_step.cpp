@@ -7,6 +7,7 @@
 // usage: bench_train_step [--runs N] [--threads N] [--device cpu|cuda|cuda:N]
 #include "prismer_model.h"
 #include <prismer/core/cpu_allocator.h>
+#include <prismer/core/openmp_policy.h>
 #include "timing.h"
 
 #include <prismer/engine/adamw.h>
@@ -38,6 +39,7 @@ nlohmann::json python_baseline() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  prismer::use_passive_openmp(argv);  // before any torch work: see openmp_policy.h
   // Freed activations reused, not page-faulted in again (PRISMER_CPU_ALLOCATOR=system measures without).
   prismer::install_caching_cpu_allocator();
   int runs = 3, threads = 2;
