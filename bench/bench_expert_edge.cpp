@@ -5,8 +5,7 @@
 //
 // usage: bench_expert_edge [--runs N] [--device cpu|cuda]
 #include "edge_model.h"
-#include <prismer/core/cpu_allocator.h>
-#include <prismer/core/openmp_policy.h>
+#include "expert_bench_start.h"
 #include "timing.h"
 
 #include <torch/torch.h>
@@ -24,19 +23,10 @@ constexpr double kPythonSeconds = 2.4;
 }  // namespace
 
 int main(int argc, char** argv) {
-  prismer::use_passive_openmp(argv);  // before any torch work: see openmp_policy.h
-  // Freed activations reused, not page-faulted in again (PRISMER_CPU_ALLOCATOR=system measures without).
-  prismer::install_caching_cpu_allocator();
-  int runs = 3;
-  std::string device_name = "cpu";
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
-    else if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) device_name = argv[++i];
-    else {
-      std::fprintf(stderr, "usage: bench_expert_edge [--runs N] [--device cpu|cuda]\n");
-      return 2;
-    }
-  }
+  const auto options = prismer::bench::start_expert_bench(argc, argv, "bench_expert_edge");
+  if (!options) return 2;
+  const int runs = options->runs;
+  const std::string device_name = options->device;
   namespace edge = prismer::edge;
   const torch::Device device(device_name);
   edge::DexiNed model;

@@ -6,10 +6,9 @@
 // usage: bench_expert_obj_detection [--runs N] [--device cpu|cuda]
 #include "obj_detection/labels.h"
 #include "obj_detection/unidet.h"
+#include "expert_bench_start.h"
 #include "timing.h"
 
-#include <prismer/core/cpu_allocator.h>
-#include <prismer/core/openmp_policy.h>
 
 #include <torch/torch.h>
 
@@ -26,18 +25,10 @@ constexpr double kPythonSeconds = 4.2;
 }  // namespace
 
 int main(int argc, char** argv) {
-  prismer::use_passive_openmp(argv);  // before any torch work: see openmp_policy.h
-  prismer::install_caching_cpu_allocator();
-  int runs = 3;
-  std::string device_name = "cpu";
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
-    else if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) device_name = argv[++i];
-    else {
-      std::fprintf(stderr, "usage: bench_expert_obj_detection [--runs N] [--device cpu|cuda]\n");
-      return 2;
-    }
-  }
+  const auto options = prismer::bench::start_expert_bench(argc, argv, "bench_expert_obj_detection");
+  if (!options) return 2;
+  const int runs = options->runs;
+  const std::string device_name = options->device;
   namespace od = prismer::experts::obj_detection;
   const torch::Device device(device_name);
   torch::manual_seed(0);
