@@ -15,7 +15,7 @@ small=(--set "data=$tmp/data" --set "output=$tmp/results" --set scenes.count=24 
 if "$prismer" run configs/quickstart.yaml "${small[@]}" >"$tmp/out" 2>&1; then ok "quickstart runs"; else bad "quickstart runs"; fi
 for f in tokenizer/vocab.json tokenizer/merges.txt metrics.json samples.json \
          prismer/caption.yaml prismer/vqa.yaml prismer/untrained_caption.yaml prismer/caption/pytorch_model.bin \
-         prismer/vqa/pytorch_model.bin prismerz/caption/pytorch_model.bin prismerz/untrained/vqa/metrics.json; do
+         prismer/vqa/pytorch_model.bin prismer/caption/model.safetensors prismerz/caption/pytorch_model.bin prismerz/untrained/vqa/metrics.json; do
   if [ -s "$tmp/results/$f" ]; then ok "wrote $f"; else bad "wrote $f"; fi
 done
 for key in '"cider"' '"vqa_accuracy"' '"untrained_cider"' '"untrained_vqa_accuracy"' '"prismerz"'; do
@@ -27,6 +27,10 @@ if grep -q "held-out scores" "$tmp/out" && grep -q "prismerz (RGB only), trained
 if "$prismer" run "$tmp/results/prismerz/untrained_caption.yaml" >"$tmp/out" 2>&1 && grep -q "CIDEr" "$tmp/out"; then
   ok "a stage file reruns alone"; else bad "a stage file reruns alone"; fi
 # refused before any work
+"$prismer" run "$tmp/results/prismer/caption.yaml" --set output=$tmp/bad --set "save_formats=[torch, onnx]" >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "save_formats" "$tmp/out" && grep -q "onnx" "$tmp/out" && [ ! -e "$tmp/bad" ]; then
+  ok "unknown save format refused"; else bad "unknown save format refused (status $rc)"; fi
 "$prismer" run configs/quickstart.yaml "${small[@]}" --set output=$tmp/bad --set primary=nosuch >"$tmp/out" 2>&1
 rc=$?
 if [ "$rc" -ne 0 ] && grep -q "primary" "$tmp/out" && [ ! -e "$tmp/bad" ]; then ok "unknown primary variant refused"; else bad "unknown primary variant refused (status $rc)"; fi

@@ -122,7 +122,9 @@ TEST_CASE("a run killed mid-epoch and resumed ends identical to an uninterrupted
   engine::load_module_state(*a, initial, "initial");
   torch::manual_seed(42);
   engine::DatasetBatches batches_a(data, synthetic_collate(data), bo);
-  engine::Trainer ta(*a, options_for(root / "a"));
+  auto options_a = options_for(root / "a");
+  options_a.save_safetensors = true;  // run A keeps its best model in both formats, B in torch.save only
+  engine::Trainer ta(*a, options_a);
   prismer::TensorMap best_a;
   ta.set_evaluator([&](std::int64_t epoch) {
     if (epoch == 1)
@@ -176,6 +178,10 @@ TEST_CASE("a run killed mid-epoch and resumed ends identical to an uninterrupted
   }
   const auto best_file = prismer::load_weights((root / "a" / "pytorch_model.bin").string());
   CHECK_MESSAGE(same_state(best_file, best_a, diff), "best model file differs from the epoch-1 weights: " << diff);
+  const auto best_safetensors = prismer::load_weights((root / "a" / "model.safetensors").string());
+  CHECK(prismer::detect_weight_format((root / "a" / "model.safetensors").string()) == prismer::WeightFormat::safetensors);
+  CHECK_MESSAGE(same_state(best_safetensors, best_a, diff), "model.safetensors differs from the epoch-1 weights: " << diff);
+  CHECK_FALSE(fs::exists(root / "b" / "model.safetensors"));
   const auto best_b = prismer::load_weights((root / "b" / "pytorch_model.bin").string());
   CHECK_MESSAGE(same_state(best_b, best_a, diff), "resumed run kept another best model: " << diff);
   std::cout << "  resume: " << ta.progress().global_step << " steps, weights and optimiser state bitwise equal\n";

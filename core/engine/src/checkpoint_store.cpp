@@ -175,9 +175,14 @@ void CheckpointStore::load_last(torch::nn::Module& model, AdamW& optimizer, Grad
   }
 }
 
-void CheckpointStore::save_best(const torch::nn::Module& model, const TrainProgress& progress) const {
+void CheckpointStore::save_best(const torch::nn::Module& model, const TrainProgress& progress, BestFormats formats) const {
   fs::create_directories(output_);
-  save_torch(module_state_dict(model), (output_ / "pytorch_model.bin").string());
+  const TensorMap state = module_state_dict(model);
+  const fs::path torch_file = output_ / "pytorch_model.bin", safetensors_file = output_ / "model.safetensors";
+  if (formats.torch) save_torch(state, torch_file.string());
+  else fs::remove(torch_file);
+  if (formats.safetensors) save_safetensors(state, safetensors_file.string(), {{"format", "pt"}});
+  else fs::remove(safetensors_file);
   write_text(output_ / "best.json", progress_json(progress).dump(2) + "\n");
 }
 

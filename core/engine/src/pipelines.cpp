@@ -67,6 +67,7 @@ loader_threads: 2        # data loader worker threads (0 = in the training threa
 augment: true            # the original's train-time Transform (crop, flip, RandAugment); false = eval resize
 crop_scale: [0.5, 1.0]   # RandomResizedCrop scale ([0.5, 1.5] for pre-training)
 metric: ""               # evaluation metric keeping the best model, e.g. CIDEr; empty = keep the last
+save_formats: [torch, safetensors]  # the best model as pytorch_model.bin (torch.save) and/or model.safetensors
 eval_batch_size: 8
 sharding: none           # several processes (prismer launch, torchrun, srun): none | shard_grad_op | full_shard
 bucket_mb: 25.0          # gradient all-reduce / parameter broadcast bucket size (MiB)
@@ -237,6 +238,13 @@ int run_train(const Config& raw, PluginRegistry& registry, const RunOptions& opt
   t.output = output.string();
   t.resume = config.get<bool>("resume");
   t.metric = config.get<std::string>("metric");
+  t.save_torch = t.save_safetensors = false;
+  for (const auto& format : config["save_formats"].as<std::vector<std::string>>()) {
+    if (format == "torch") t.save_torch = true;
+    else if (format == "safetensors") t.save_safetensors = true;
+    else config["save_formats"].fail("unknown format '" + format + "' (expected torch, safetensors)");
+  }
+  if (!t.save_torch && !t.save_safetensors) config["save_formats"].fail("needs at least one of torch, safetensors");
   t.config_text = config.dump();
   const auto batch_size = config.get<std::int64_t>("batch_size");
   if (batch_size < 1) config["batch_size"].fail("must be positive");
@@ -326,8 +334,9 @@ int run_train(const Config& raw, PluginRegistry& registry, const RunOptions& opt
   for (const auto& r : reports)
     summary.push_back({{"epoch", r.epoch}, {"train_loss", r.train_loss}, {"metrics", r.metrics}, {"best", r.best}});
   if (!reports.empty() && env.rank == 0) write_json(output / "train_summary.json", summary);
-  log::info("train: done, {} step(s); best model (epoch {}) in {}", trainer.progress().global_step,
-            trainer.progress().best_epoch, (output / "pytorch_model.bin").string());
+  log::info("train: done, {} step(s); best model (epoch {}) in {}{}{}", trainer.progress().global_step,
+            trainer.progress().best_epoch, output.string(), t.save_torch ? " pytorch_model.bin" : "",
+            t.save_safetensors ? " model.safetensors" : "");
   return 0;
 }
 

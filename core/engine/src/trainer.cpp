@@ -165,7 +165,7 @@ std::vector<EpochReport> Trainer::fit(BatchSource& data, const LossFn& loss_fn) 
       progress_.has_best = true;
       progress_.best_epoch = epoch;
       if (!options_.metric.empty()) progress_.best_value = report.metrics.at(options_.metric);
-      if (store_ && (!options_.parallel || options_.parallel->is_root())) store_->save_best(model_, progress_);
+      if (store_ && (!options_.parallel || options_.parallel->is_root())) store_->save_best(model_, progress_, {options_.save_torch, options_.save_safetensors});
     }
     save_last();
     reports.push_back(std::move(report));

@@ -6,7 +6,8 @@
 //     rng.pt                  global step, best metric, loss scale). `resume: true` continues from it.
 //     state.json
 //   <output>/pytorch_model.bin  the best model by the configured metric (the last one when there is none), as
-//   <output>/best.json          the original keeps it; best.json names its epoch and metric.
+//   <output>/model.safetensors  the original keeps it and/or as safetensors (BestFormats); best.json names its
+//   <output>/best.json          epoch and metric.
 #pragma once
 
 #include <prismer/engine/adamw.h>
@@ -38,6 +39,12 @@ TensorMap module_state_dict(const torch::nn::Module& module);
 /// reported together, naming `source`).
 void load_module_state(torch::nn::Module& module, const TensorMap& state, const std::string& source);
 
+/// The files the best model is written as.
+struct BestFormats {
+  bool torch = true;         ///< pytorch_model.bin, torch.save zip (Python torch.load reads it)
+  bool safetensors = false;  ///< model.safetensors
+};
+
 class CheckpointStore {
  public:
   explicit CheckpointStore(std::filesystem::path output);
@@ -54,8 +61,9 @@ class CheckpointStore {
   /// Restores model, optimiser, scaler, progress and the torch RNG states from the last complete checkpoint.
   /// Throws std::runtime_error naming the file when it is damaged or does not fit the model.
   void load_last(torch::nn::Module& model, AdamW& optimizer, GradScaler& scaler, TrainProgress& progress) const;
-  /// Writes <output>/pytorch_model.bin and best.json (each atomically).
-  void save_best(const torch::nn::Module& model, const TrainProgress& progress) const;
+  /// Writes the best model in each of `formats` and best.json (each atomically); a format not asked for is removed
+  /// so that no file of an older best model is left beside the new one.
+  void save_best(const torch::nn::Module& model, const TrainProgress& progress, BestFormats formats = {}) const;
 
  private:
   std::filesystem::path complete_dir() const;  // last, or last.old after a crash between the two renames

@@ -35,6 +35,8 @@ struct TrainerOptions {
   bool resume = false;             ///< continue from <output>/last when it exists
   std::string metric;              ///< evaluator metric that selects the best model (e.g. "CIDEr"); empty: last
   bool higher_is_better = true;
+  bool save_torch = true;          ///< the best model as <output>/pytorch_model.bin (the official format)
+  bool save_safetensors = false;   ///< ... and/or as <output>/model.safetensors
   bool show_progress = true;       ///< progress line with loss, lr, samples/s and ETA on stderr
   std::string config_text;         ///< stored with each checkpoint
   /// Several processes (see data_parallel.h): gradients averaged over the ranks, optional sharding; rank 0 alone
