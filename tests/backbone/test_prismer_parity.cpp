@@ -223,6 +223,40 @@ TEST_CASE("tied LM head and cache reorder") {
   CHECK_MESSAGE(err < 1e-4, "reordered cache differs by " << err);
 }
 
+TEST_CASE("beams share their image's cross-attention keys; a reorder across images copies them") {
+  PrismerConfig cfg = PrismerConfig::preset("tiny");
+  cfg.image_resolution = 32;
+  PrismerModel model(cfg);
+  model->eval();
+  torch::NoGradGuard g;
+  prismer::ExpertInputs in;
+  in.rgb = torch::randn({2, 3, 32, 32});
+  const auto mem = model->encode(in);  // 2 images
+  const auto ids = torch::randint(4, 1000, {6, 6}, torch::kLong);  // 3 beams per image, consecutive
+  const auto mask = torch::ones({6, 6}, torch::kLong);
+  const auto rows_mem = mem.repeat_interleave(3, 0);
+  KVCache cache;
+  model->decode(ids.slice(1, 0, 4), mask.slice(1, 0, 4), mem, &cache);
+  CHECK(cache.cross_k.front().size(0) == 2);  // one row per image, not per beam
+  const auto within = torch::tensor({2, 0, 0, 4, 5, 3}, torch::kLong);  // beam search: rows stay with their image
+  cache.reorder(within);
+  CHECK(cache.cross_k.front().size(0) == 2);
+  auto step = model->decode(ids.index_select(0, within).slice(1, 4, 5), mask.slice(1, 0, 5), mem, &cache);
+  auto full = model->decode(ids.index_select(0, within).slice(1, 0, 5), mask.slice(1, 0, 5), rows_mem);
+  double err = (step.select(1, 0) - full.select(1, 4)).abs().max().item<double>();
+  CHECK_MESSAGE(err < 1e-4, "grouped cross-attention differs from per-row memory by " << err);
+  const auto across = torch::tensor({3, 1}, torch::kLong);  // rows of both images, one each: per-row copies
+  cache.reorder(across);
+  CHECK(cache.cross_k.front().size(0) == 2);
+  const auto picked = ids.index_select(0, within).index_select(0, across);
+  const auto picked_mem = rows_mem.index_select(0, across);  // old row 3 is image 1, old row 1 image 0
+  step = model->decode(picked.slice(1, 5, 6), mask.slice(0, 0, 2), picked_mem, &cache);
+  full = model->decode(picked, mask.slice(0, 0, 2), picked_mem);
+  err = (step.select(1, 0) - full.select(1, 5)).abs().max().item<double>();
+  CHECK_MESSAGE(err < 1e-4, "cache reordered across images differs by " << err);
+  CHECK_THROWS_AS(model->decode(ids, mask, mem.slice(0, 0, 1).repeat({4, 1, 1})), std::invalid_argument);  // 6 rows, 4 images
+}
+
 TEST_CASE("a Prismer checkpoint in a PrismerZ model, and the reverse, say which variant the checkpoint is") {
   PrismerConfig z = PrismerConfig::preset("tiny");
   z.image_resolution = 32;

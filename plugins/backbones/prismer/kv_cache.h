@@ -10,7 +10,8 @@
 namespace prismer::backbone {
 
 /// Per decoder layer: self-attention keys/values [B, H, T, hd] appended at every step; cross-attention
-/// keys/values [B|1, H, L, hd] computed once from the encoder memory. Also the running count of non-pad tokens
+/// keys/values [M, H, L, hd] computed once from the encoder memory (M encoder rows, each shared by B / M
+/// consecutive decoder rows). Also the running count of non-pad tokens
 /// per row (RoBERTa position ids count non-pad ids).
 class KVCache : public DecodeCache {
  public:
@@ -22,19 +23,32 @@ class KVCache : public DecodeCache {
   bool empty() const { return length == 0; }
 
   void reorder(const torch::Tensor& beam_index) override {
-    auto pick = [&](torch::Tensor& t, bool shared_when_single) {
-      if (!t.defined()) return;
-      auto idx = beam_index.to(t.device()).to(torch::kLong);
-      // Cross K/V computed once for a single image broadcast to every row: nothing to reorder. Self K/V and the
-      // pad counts are per row even when there is one row (a reorder may expand it to several beams).
-      if (shared_when_single && t.size(0) == 1 && idx.numel() != 1) return;
-      t = t.index_select(0, idx);
+    const torch::Tensor idx = beam_index.to(torch::kLong);
+    const std::int64_t rows = nonpad_count.defined() ? nonpad_count.size(0) : 0;
+    auto pick = [&](torch::Tensor& t) {
+      if (t.defined()) t = t.index_select(0, idx.to(t.device()));
     };
-    for (auto& t : self_k) pick(t, false);
-    for (auto& t : self_v) pick(t, false);
-    for (auto& t : cross_k) pick(t, true);
-    for (auto& t : cross_v) pick(t, true);
-    pick(nonpad_count, false);
+    for (auto& t : self_k) pick(t);
+    for (auto& t : self_v) pick(t);
+    // Cross K/V hold one row per encoder row (image), shared by its consecutive decoder rows. A reorder that keeps
+    // every row in its image's group (beam search, candidate expansion) leaves them alone; any other one gets
+    // per-row copies.
+    if (rows > 0 && !cross_k.empty() && cross_k.front().defined() && !keeps_groups(idx, rows, cross_k.front().size(0))) {
+      const std::int64_t per = rows / cross_k.front().size(0);
+      for (auto* list : {&cross_k, &cross_v})
+        for (auto& t : *list) t = t.repeat_interleave(per, 0).index_select(0, idx.to(t.device()));
+    }
+    pick(nonpad_count);
+  }
+
+ private:
+  /// True when new row j (of idx.numel()) takes old row idx[j] (of `rows`) from the same group of `groups`.
+  static bool keeps_groups(const torch::Tensor& idx, std::int64_t rows, std::int64_t groups) {
+    const std::int64_t new_rows = idx.numel();
+    if (groups <= 0 || rows % groups != 0 || new_rows % groups != 0) return false;
+    const torch::Tensor old_group = torch::div(idx.cpu(), rows / groups, "floor");
+    const torch::Tensor new_group = torch::div(torch::arange(new_rows, torch::kLong), new_rows / groups, "floor");
+    return old_group.equal(new_group);
   }
 };
 

@@ -1,5 +1,7 @@
 #include "layers.h"
 
+#include "few_rows.h"
+
 #include <ATen/autocast_mode.h>
 
 #include <cmath>
@@ -35,7 +37,9 @@ TwoLayerMlpImpl::TwoLayerMlpImpl(std::int64_t dim, std::int64_t hidden, Activati
   proj = register_module(proj_name, torch::nn::Linear(hidden, dim));
 }
 
-torch::Tensor TwoLayerMlpImpl::forward(const torch::Tensor& x) { return proj(activate(fc(x), act_)); }
+torch::Tensor TwoLayerMlpImpl::forward(const torch::Tensor& x) {
+  return few_rows_linear(proj, activate(few_rows_linear(fc, x), act_));
+}
 
 MultiheadAttentionImpl::MultiheadAttentionImpl(std::int64_t dim, std::int64_t heads) : dim_(dim), heads_(heads) {
   if (dim % heads != 0) throw std::invalid_argument("attention width must be divisible by the head count");

@@ -1,5 +1,7 @@
 #include "roberta.h"
 
+#include "few_rows.h"
+
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -49,15 +51,30 @@ torch::Tensor RobertaSelfAttentionImpl::split_heads(const torch::Tensor& x) cons
 
 torch::Tensor RobertaSelfAttentionImpl::attend(const torch::Tensor& q_states, const torch::Tensor& k,
                                                const torch::Tensor& v, const torch::Tensor& mask) {
-  auto q = split_heads(query(q_states));
-  auto scores = batched_matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_));
-  if (mask.defined()) {
-    scores = scores + mask;
-    scores = torch::clamp_min(scores, std::numeric_limits<float>::lowest());
+  const std::int64_t rows = q_states.size(0), groups = k.size(0), n = q_states.size(1);
+  if (rows % groups != 0)
+    throw std::invalid_argument("decode: " + std::to_string(rows) + " decoder rows cannot share " + std::to_string(groups) +
+                                " encoder rows (the rows of one encoder row must be consecutive)");
+  const std::int64_t per = rows / groups;
+  // Several rows per key/value row (the beams or candidates of one image against its cross-attention keys): each
+  // group's rows become extra query rows of one product, so the shared keys/values are read once and never copied.
+  // Row b meets key row b / per, as if the memory had been repeat_interleaved.
+  auto q = few_rows_linear(query, q_states).view({groups, per * n, heads_, head_dim_}).permute({0, 2, 1, 3});  // [G, H, per*n, hd]
+  if (mask.defined() && per != 1) throw std::invalid_argument("decode: a masked attention needs one key row per query row");
+  const double divisor = std::sqrt(static_cast<double>(head_dim_));
+  torch::Tensor out;  // [G, H, per*n, hd]
+  if (!is_training() && few_rows_attention_applies(q, k, v)) {  // a decoding step: a few query rows per matrix
+    out = few_rows_attention(q, k, v, divisor, mask);
+  } else {
+    auto scores = batched_matmul(q, k.transpose(-1, -2)) / divisor;
+    if (mask.defined()) {
+      scores = scores + mask;
+      scores = torch::clamp_min(scores, std::numeric_limits<float>::lowest());
+    }
+    auto probs = dropout(torch::softmax(scores, -1));
+    out = batched_matmul(probs, v);
   }
-  auto probs = dropout(torch::softmax(scores, -1));
-  auto out = batched_matmul(probs, v);  // [B, H, n, hd]
-  return out.permute({0, 2, 1, 3}).reshape({out.size(0), out.size(2), heads_ * head_dim_});
+  return out.permute({0, 2, 1, 3}).reshape({rows, n, heads_ * head_dim_});
 }
 
 RobertaOutputImpl::RobertaOutputImpl(std::int64_t in, std::int64_t out, double eps, double dropout_p) {
@@ -67,7 +84,7 @@ RobertaOutputImpl::RobertaOutputImpl(std::int64_t in, std::int64_t out, double e
 }
 
 torch::Tensor RobertaOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
-  return LayerNorm(dropout(dense(x)) + residual);
+  return LayerNorm(dropout(few_rows_linear(dense, x)) + residual);
 }
 
 RobertaAttentionImpl::RobertaAttentionImpl(const RobertaConfig& c, bool cross) : cross_(cross) {
@@ -85,16 +102,17 @@ torch::Tensor RobertaAttentionImpl::forward(const torch::Tensor& h, const torch:
       k = *k_cache;
       v = *v_cache;
     } else {
-      k = self->split_heads(self->key(memory));
-      v = self->split_heads(self->value(memory));
+      // contiguous [M, H, L, hd]: every later step reads them as they are, without a reshaping copy
+      k = self->split_heads(self->key(memory)).contiguous();
+      v = self->split_heads(self->value(memory)).contiguous();
       if (k_cache != nullptr) {
         *k_cache = k;
         *v_cache = v;
       }
     }
   } else {
-    k = self->split_heads(self->key(h));
-    v = self->split_heads(self->value(h));
+    k = self->split_heads(few_rows_linear(self->key, h));
+    v = self->split_heads(few_rows_linear(self->value, h));
     if (k_cache != nullptr) {
       if (k_cache->defined()) {
         k = torch::cat({*k_cache, k}, 2);
@@ -115,7 +133,7 @@ RobertaLayerImpl::RobertaLayerImpl(const RobertaConfig& c) {
       "output", RobertaOutput(c.intermediate_size, c.hidden_size, c.layer_norm_eps, c.hidden_dropout_prob));
 }
 
-torch::Tensor RobertaLayerImpl::mlp(const torch::Tensor& h) { return output(torch::gelu(intermediate_dense(h)), h); }
+torch::Tensor RobertaLayerImpl::mlp(const torch::Tensor& h) { return output(torch::gelu(few_rows_linear(intermediate_dense, h)), h); }
 
 DecoderBlockImpl::DecoderBlockImpl(const RobertaConfig& c) {
   layer = register_module("0", RobertaLayer(c));
@@ -133,7 +151,7 @@ RobertaLMHeadImpl::RobertaLMHeadImpl(const RobertaConfig& c, const torch::Tensor
 }
 
 torch::Tensor RobertaLMHeadImpl::forward(const torch::Tensor& x) {
-  return F::linear(layer_norm(torch::gelu(dense(x))), weight, bias);
+  return few_rows_linear(layer_norm(torch::gelu(few_rows_linear(dense, x))), weight, bias);
 }
 
 TextDecoderImpl::TextDecoderImpl(const RobertaConfig& c) : cfg_(c) {

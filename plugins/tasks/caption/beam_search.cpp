@@ -234,9 +234,9 @@ BeamSearchResult generate(const DecodeFn& decode, DecodeCache& cache, const torc
   torch::NoGradGuard no_grad;
   const std::int64_t batch = prompt_ids.size(0);
   if (memory.size(0) != batch) throw std::invalid_argument("generate: memory and prompt batch sizes differ");
-  // batch 1: one memory row shared by all beams (transformers 4.26 broadcast); else one copy per beam (4.27)
-  const torch::Tensor mem = batch == 1 ? memory : memory.repeat_interleave(options.num_beams, 0);
-  auto step = [&](const torch::Tensor& ids, const torch::Tensor& mask) { return decode(ids, mask, mem, &cache); };
+  // One memory row per image, shared by its beams (the decoder groups consecutive rows): transformers 4.26
+  // broadcasts it at batch 1, 4.27 repeats it per beam — the same values per row, without the copies.
+  auto step = [&](const torch::Tensor& ids, const torch::Tensor& mask) { return decode(ids, mask, memory, &cache); };
   auto reorder = [&](const torch::Tensor& idx) { cache.reorder(idx); };
   return beam_search(prompt_ids.to(memory.device()), prompt_mask, step, reorder, options);
 }

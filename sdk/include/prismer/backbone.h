@@ -47,7 +47,8 @@ class PRISMER_API Backbone : public Component {
   /// Encoder output [B, L, D].
   virtual torch::Tensor encode(const ExpertInputs& inputs) = 0;
   /// Decoder logits [B, T, V] for `ids` [B, T] with `mask` [B, T]. With a cache, `ids` holds only the new
-  /// positions and the cache supplies the earlier keys/values.
+  /// positions and the cache supplies the earlier keys/values. `memory` has B rows, or M rows with M dividing B:
+  /// then decoder row b reads memory row b / (B / M), so the beams or candidates of one image share its row.
   virtual torch::Tensor decode(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& memory,
                                DecodeCache* cache) = 0;
   /// A fresh, empty cache for decode().
