@@ -1,7 +1,7 @@
 # prismer_add_test(NAME SOURCES a.cpp b.cpp LIBS lib... [LABELS l...])
 # One doctest executable registered as one ctest test, run from the source dir with the fixtures root exported.
 add_library(prismer_test_main STATIC ${CMAKE_SOURCE_DIR}/tests/support/doctest_main.cpp)
-target_link_libraries(prismer_test_main PUBLIC doctest::doctest)
+target_link_libraries(prismer_test_main PUBLIC doctest::doctest prismer_core)
 target_include_directories(prismer_test_main PUBLIC ${CMAKE_SOURCE_DIR}/tests/support)
 target_compile_definitions(prismer_test_main PUBLIC PRISMER_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 

@@ -17,8 +17,14 @@ using namespace prismer;
 
 namespace {
 
-fs::path plugin_dir() { return std::getenv("PRISMER_PLUGIN_DIR"); }
-fs::path bad_dir() { return fs::path(std::getenv("PRISMER_BINARY_DIR")) / "tests" / "bad_plugins"; }
+fs::path env_path(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr)
+    throw std::runtime_error(std::string(name) + " is not set: run this test through ctest, which names the build's folders");
+  return value;
+}
+fs::path plugin_dir() { return env_path("PRISMER_PLUGIN_DIR"); }
+fs::path bad_dir() { return env_path("PRISMER_BINARY_DIR") / "tests" / "bad_plugins"; }
 
 std::string load_error(PluginRegistry& registry, const fs::path& file) {
   try {
