@@ -3,9 +3,10 @@
 // Python code's medians read from the fixtures (prismer/_meta/python_baseline_results.json, same machine
 // kind). Random weights; medians over repeated runs after one warm-up.
 //
-// usage: bench_backbone [--quick] [--device cpu|cuda|cuda:N]
-//   --quick: batch 1 only. On a GPU the model runs in float32 and, first, the encoder and decoder outputs
+// usage: bench_backbone [--quick] [--only NAME]... [--device cpu|cuda|cuda:N]
+//   --quick: batch 1 only. --only: just the named configurations (e.g. enc_all_480_b4, decode), for profiling. On a GPU the model runs in float32 and, first, the encoder and decoder outputs
 //   of the CUDA model are compared with the same model on the CPU (largest absolute difference).
+#include "linear.h"
 #include "prismer_model.h"
 #include "timing.h"
 
@@ -39,13 +40,16 @@ nlohmann::json python_baseline() {
   return nlohmann::json::parse(in);
 }
 
-void print_row(const std::string& name, double seconds, const nlohmann::json& base) {
+// `blas_only`: the same configuration with every linear layer on OpenBLAS (no oneDNN), negative when not measured.
+void print_row(const std::string& name, double seconds, double blas_only, const nlohmann::json& base) {
   if (base.contains(name) && base[name].contains("median_s")) {
     const double py = base[name]["median_s"].get<double>();
-    std::printf("%-22s %9.3f s   python %9.3f s   speed-up %5.2fx\n", name.c_str(), seconds, py, py / seconds);
+    std::printf("%-22s %9.3f s   python %9.3f s   speed-up %5.2fx", name.c_str(), seconds, py, py / seconds);
   } else {
-    std::printf("%-22s %9.3f s   (no python baseline)\n", name.c_str(), seconds);
+    std::printf("%-22s %9.3f s   (no python baseline)", name.c_str(), seconds);
   }
+  if (blas_only > 0) std::printf("   | OpenBLAS only %7.3f s (oneDNN %.2fx)", blas_only, blas_only / seconds);
+  std::printf("\n");
   std::fflush(stdout);
 }
 
@@ -102,13 +106,15 @@ int main(int argc, char** argv) {
   // PRISMER_CPU_ALLOCATOR=system measures without the caching allocator.
   std::cout << "caching CPU allocator: " << (prismer::install_caching_cpu_allocator() ? "on" : "off") << "\n";
   bool quick = false;
+  std::vector<std::string> only;
   torch::Device device(torch::kCPU);
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") quick = true;
     else if (a == "--device" && i + 1 < argc) device = torch::Device(argv[++i]);
+    else if (a == "--only" && i + 1 < argc) only.emplace_back(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: bench_backbone [--quick] [--device cpu|cuda|cuda:N]\n");
+      std::fprintf(stderr, "usage: bench_backbone [--quick] [--only NAME]... [--device cpu|cuda|cuda:N]\n");
       return 2;
     }
   }
@@ -118,6 +124,9 @@ int main(int argc, char** argv) {
   std::printf("Prismer-BASE, random weights, device %s, %d CPU threads\n", device.str().c_str(), torch::get_num_threads());
   if (device.is_cuda()) check_against_cpu(device);
 
+  const auto wanted = [&](const std::string& name) {
+    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+  };
   for (const bool all : {false, true}) {
     PrismerConfig cfg = PrismerConfig::preset("base");
     if (all)
@@ -125,16 +134,27 @@ int main(int argc, char** argv) {
         cfg.experts.push_back(reference_expert_spec(e));
     for (const std::int64_t res : {224, 480}) {
       cfg.image_resolution = res;
+      const std::string prefix = std::string("enc_") + (all ? "all_" : "rgb_") + std::to_string(res) + "_b";
+      if (!wanted(prefix + "1") && !wanted(prefix + "4") && !(all && res == 480 && wanted("decode"))) continue;
       PrismerModel model(cfg);
       model->eval();
       model->to(device);
       for (const std::int64_t batch : {1, 4}) {
-        if (quick && batch > 1) continue;
+        const std::string name = prefix + std::to_string(batch);
+        if ((quick && batch > 1) || !wanted(name)) continue;
         const ExpertInputs in = inputs_for(cfg, batch, res, device);
-        const double s = median_seconds([&] { model->encode(in); synchronize(device); }, batch == 1 ? 5 : 3, 1);
-        print_row(std::string("enc_") + (all ? "all_" : "rgb_") + std::to_string(res) + "_b" + std::to_string(batch), s, base);
+        const auto run = [&] { model->encode(in); synchronize(device); };
+        const int runs = batch == 1 ? 5 : 3;
+        const double s = median_seconds(run, runs, 1);
+        double blas_only = -1;
+        if (device.is_cpu() && onednn_linear_enabled()) {
+          set_onednn_linear_enabled(false);
+          blas_only = median_seconds(run, runs, 1);
+          set_onednn_linear_enabled(true);
+        }
+        print_row(name, s, blas_only, base);
       }
-      if (all && res == 480) {
+      if (all && res == 480 && wanted("decode")) {
         // Per-token decoder cost for 3 beams at 480 px with six experts (964 memory tokens), 4-token prompt, 16 steps.
         const torch::Tensor memory = model->encode(inputs_for(cfg, 1, res, device)).expand({3, -1, -1}).contiguous();
         const torch::Tensor ids = torch::randint(4, 50000, {3, 20}, torch::kLong).to(device);

@@ -3,21 +3,16 @@
 // multiple of 16, masks. Tolerance: float32 rounding of sums of K products (1e-5 relative to the largest output).
 #include "few_rows.h"
 
+#include "relative_error.h"
+
 #include <doctest/doctest.h>
 #include <torch/torch.h>
 
 #include <iostream>
 
 using namespace prismer::backbone;
+using prismer::testing::relative_error;
 namespace F = torch::nn::functional;
-
-namespace {
-
-double relative_error(const torch::Tensor& got, const torch::Tensor& want) {
-  return (got - want).abs().max().item<double>() / std::max(1e-6, want.abs().max().item<double>());
-}
-
-}  // namespace
 
 TEST_CASE("few_rows_linear equals F::linear for every row count, tail and bias") {
   torch::InferenceMode guard;

@@ -1,6 +1,6 @@
 #include "layers.h"
 
-#include "few_rows.h"
+#include "linear.h"
 
 #include <ATen/autocast_mode.h>
 
@@ -38,7 +38,7 @@ TwoLayerMlpImpl::TwoLayerMlpImpl(std::int64_t dim, std::int64_t hidden, Activati
 }
 
 torch::Tensor TwoLayerMlpImpl::forward(const torch::Tensor& x) {
-  return few_rows_linear(proj, activate(few_rows_linear(fc, x), act_));
+  return linear(proj, activate(linear(fc, x), act_));
 }
 
 MultiheadAttentionImpl::MultiheadAttentionImpl(std::int64_t dim, std::int64_t heads) : dim_(dim), heads_(heads) {
@@ -55,13 +55,13 @@ torch::Tensor MultiheadAttentionImpl::forward(const torch::Tensor& q, const torc
   const std::int64_t lq = q.size(0), b = q.size(1), lk = (self_attention ? q : kv).size(0), hd = dim_ / heads_;
   torch::Tensor Q, K, V;
   if (self_attention) {
-    auto qkv = F::linear(q, in_proj_weight, in_proj_bias).chunk(3, -1);
+    auto qkv = linear(q, in_proj_weight, in_proj_bias).chunk(3, -1);
     Q = qkv[0], K = qkv[1], V = qkv[2];
   } else {
     auto w = in_proj_weight.split_with_sizes({dim_, 2 * dim_});
     auto bb = in_proj_bias.split_with_sizes({dim_, 2 * dim_});
-    Q = F::linear(q, w[0], bb[0]);
-    auto kvp = F::linear(kv, w[1], bb[1]).chunk(2, -1);
+    Q = linear(q, w[0], bb[0]);
+    auto kvp = linear(kv, w[1], bb[1]).chunk(2, -1);
     K = kvp[0], V = kvp[1];
   }
   Q = Q.contiguous().view({lq, b * heads_, hd}).transpose(0, 1);
@@ -71,7 +71,7 @@ torch::Tensor MultiheadAttentionImpl::forward(const torch::Tensor& q, const torc
   auto attn = torch::softmax(batched_matmul(Q, K.transpose(-2, -1)), -1);
   auto out = batched_matmul(attn, V);  // [B*H, Lq, hd]
   out = out.transpose(0, 1).contiguous().view({lq * b, dim_});
-  return out_proj(out).view({lq, b, dim_});
+  return linear(out_proj, out).view({lq, b, dim_});
 }
 
 AdaptorImpl::AdaptorImpl(std::int64_t dim, bool norm_late, double eps) : norm_late_(norm_late) {

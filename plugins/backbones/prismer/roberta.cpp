@@ -1,6 +1,7 @@
 #include "roberta.h"
 
 #include "few_rows.h"
+#include "linear.h"
 
 #include <cmath>
 #include <limits>
@@ -59,7 +60,7 @@ torch::Tensor RobertaSelfAttentionImpl::attend(const torch::Tensor& q_states, co
   // Several rows per key/value row (the beams or candidates of one image against its cross-attention keys): each
   // group's rows become extra query rows of one product, so the shared keys/values are read once and never copied.
   // Row b meets key row b / per, as if the memory had been repeat_interleaved.
-  auto q = few_rows_linear(query, q_states).view({groups, per * n, heads_, head_dim_}).permute({0, 2, 1, 3});  // [G, H, per*n, hd]
+  auto q = linear(query, q_states).view({groups, per * n, heads_, head_dim_}).permute({0, 2, 1, 3});  // [G, H, per*n, hd]
   if (mask.defined() && per != 1) throw std::invalid_argument("decode: a masked attention needs one key row per query row");
   const double divisor = std::sqrt(static_cast<double>(head_dim_));
   torch::Tensor out;  // [G, H, per*n, hd]
@@ -84,7 +85,7 @@ RobertaOutputImpl::RobertaOutputImpl(std::int64_t in, std::int64_t out, double e
 }
 
 torch::Tensor RobertaOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
-  return LayerNorm(dropout(few_rows_linear(dense, x)) + residual);
+  return LayerNorm(dropout(linear(dense, x)) + residual);
 }
 
 RobertaAttentionImpl::RobertaAttentionImpl(const RobertaConfig& c, bool cross) : cross_(cross) {
@@ -111,8 +112,8 @@ torch::Tensor RobertaAttentionImpl::forward(const torch::Tensor& h, const torch:
       }
     }
   } else {
-    k = self->split_heads(few_rows_linear(self->key, h));
-    v = self->split_heads(few_rows_linear(self->value, h));
+    k = self->split_heads(linear(self->key, h));
+    v = self->split_heads(linear(self->value, h));
     if (k_cache != nullptr) {
       if (k_cache->defined()) {
         k = torch::cat({*k_cache, k}, 2);
@@ -133,7 +134,7 @@ RobertaLayerImpl::RobertaLayerImpl(const RobertaConfig& c) {
       "output", RobertaOutput(c.intermediate_size, c.hidden_size, c.layer_norm_eps, c.hidden_dropout_prob));
 }
 
-torch::Tensor RobertaLayerImpl::mlp(const torch::Tensor& h) { return output(torch::gelu(few_rows_linear(intermediate_dense, h)), h); }
+torch::Tensor RobertaLayerImpl::mlp(const torch::Tensor& h) { return output(torch::gelu(linear(intermediate_dense, h)), h); }
 
 DecoderBlockImpl::DecoderBlockImpl(const RobertaConfig& c) {
   layer = register_module("0", RobertaLayer(c));
@@ -151,7 +152,7 @@ RobertaLMHeadImpl::RobertaLMHeadImpl(const RobertaConfig& c, const torch::Tensor
 }
 
 torch::Tensor RobertaLMHeadImpl::forward(const torch::Tensor& x) {
-  return few_rows_linear(layer_norm(torch::gelu(few_rows_linear(dense, x))), weight, bias);
+  return linear(layer_norm(torch::gelu(linear(dense, x))), weight, bias);
 }
 
 TextDecoderImpl::TextDecoderImpl(const RobertaConfig& c) : cfg_(c) {
