@@ -1,5 +1,7 @@
 // The model zoo: downloads from a local HTTP server (tests/zoo/zoo_server.py, started and stopped here),
-// resume, failures, `zoo list`, `zoo verify`, the manifest and the `zoo:NAME` resolver.
+// resume, failures, `zoo list`, `zoo verify`, the manifest, the `zoo:NAME` resolver and the plugins' file settings.
+#include "common/file_setting.h"
+
 #include <doctest/doctest.h>
 
 #include <prismer/zoo/commands.h>
@@ -17,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -424,4 +427,42 @@ TEST_CASE("the resolver turns zoo:NAME into a path or says how to download it") 
   CHECK_THROWS_WITH_AS(zoo::resolve(missing, ""), doctest::Contains(missing.c_str()), zoo::ZooError);
   // With the default folder the hint is exactly the download command.
   CHECK(zoo::download_hint("vqa_prismer_base", zoo::default_dir()) == "prismer download --models vqa_prismer_base");
+}
+
+TEST_CASE("plugin file settings: paths and zoo:NAME, errors naming the config key") {
+  auto& s = server();
+  const std::string dir = s.new_dir("settings");
+  const fs::path file = fs::path(dir) / "expert_weights/10_model.pth";
+  write_all(file, "weights");
+  ::setenv("PRISMER_ZOO_DIR", dir.c_str(), 1);
+  const auto cfg = [](const std::string& yaml) { return prismer::Config::parse_string(yaml, "plugin.yaml"); };
+  const auto error_of = [](const std::function<void()>& f) -> std::string {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  };
+  using prismer::plugins::file_setting;
+  using prismer::plugins::optional_file_setting;
+  CHECK(file_setting(cfg("weights: " + file.string()), "weights", "a path") == file.string());
+  CHECK(file_setting(cfg("weights: zoo:expert_edge"), "weights", "a path") == file.string());
+  CHECK(optional_file_setting(cfg("vocab: \"\""), "vocab").empty());
+  CHECK(optional_file_setting(cfg("other: 1"), "vocab").empty());
+
+  const std::string empty = error_of([&] { file_setting(cfg("weights: \"\""), "weights", "a path or zoo:expert_edge"); });
+  CHECK(contains(empty, "plugin.yaml"));
+  CHECK(contains(empty, "weights"));
+  CHECK(contains(empty, "must name a file: a path or zoo:expert_edge"));
+  const std::string missing = error_of([&] { file_setting(cfg("weights: /no/such/file.pth"), "weights", "a path"); });
+  CHECK(contains(missing, "plugin.yaml"));
+  CHECK(contains(missing, "/no/such/file.pth"));
+  const std::string undownloaded = error_of([&] { file_setting(cfg("weights: zoo:expert_depth"), "weights", "a path"); });
+  CHECK(contains(undownloaded, "weights"));
+  CHECK(contains(undownloaded, "prismer download --models expert_depth"));
+  const std::string unknown = error_of([&] { optional_file_setting(cfg("vocab: zoo:no_such_file"), "vocab"); });
+  CHECK(contains(unknown, "vocab"));
+  CHECK(contains(unknown, "unknown zoo entry 'no_such_file'"));
+  ::unsetenv("PRISMER_ZOO_DIR");
 }

@@ -10,7 +10,7 @@
 #include "prismer_model.h"
 #include "pretrained.h"
 
-#include <prismer/zoo/zoo.h>
+#include "common/file_setting.h"
 
 #include <prismer/backbone.h>
 #include <prismer/config.h>
@@ -141,15 +141,7 @@ class PrismerBackbone : public prismer::Backbone {
       cfg["freeze"].fail(e.what());
     }
     // File keys take a path or a model-zoo reference (zoo:NAME); a missing zoo file names the download command.
-    auto file_of = [&](const char* key) {
-      const std::string ref = cfg.get<std::string>(key, "");
-      if (ref.empty()) return ref;
-      try {
-        return prismer::zoo::resolve(ref);
-      } catch (const std::exception& e) {
-        cfg[key].fail(e.what());
-      }
-    };
+    auto file_of = [&](const char* key) { return prismer::plugins::optional_file_setting(cfg, key); };
     const std::string vocab = file_of("vocab"), merges = file_of("merges");
     if (vocab.empty() != merges.empty()) cfg.fail("set both 'vocab' and 'merges' (or neither)");
     if (!vocab.empty()) {

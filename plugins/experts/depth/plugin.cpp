@@ -7,9 +7,7 @@
 #include "dpt.h"
 #include "transforms.h"
 
-#ifdef PRISMER_DEPTH_WITH_ZOO
-#include <prismer/zoo/zoo.h>
-#endif
+#include "common/file_setting.h"
 
 #include <prismer/config.h>
 #include <prismer/device.h>
@@ -22,21 +20,6 @@
 namespace {
 
 namespace depth = prismer::experts::depth;
-
-std::string weights_file(const prismer::Config& cfg) {
-  const std::string ref = cfg.get<std::string>("weights");
-  if (ref.empty()) cfg["weights"].fail("must name the weight file (a path or zoo:expert_depth) or be 'random'");
-#ifdef PRISMER_DEPTH_WITH_ZOO
-  try {
-    return prismer::zoo::resolve(ref);
-  } catch (const std::exception& e) {
-    cfg["weights"].fail(e.what());
-  }
-#else
-  if (ref.rfind("zoo:", 0) == 0) cfg["weights"].fail("this build has no model zoo; give the file's path");
-  return ref;
-#endif
-}
 
 class DepthExpert final : public prismer::Expert {
  public:
@@ -55,7 +38,8 @@ class DepthExpert final : public prismer::Expert {
                          "meaningless. Set weights: zoo:expert_depth (or the file's path) for real depth labels.",
                          cfg.get<std::int64_t>("seed"));
     } else {
-      const std::string path = weights_file(cfg);
+      const std::string path =
+          prismer::plugins::file_setting(cfg, "weights", "a path or zoo:expert_depth, or 'random'");
       depth::load_official_weights(model_, path);
       prismer::log::info("depth: loaded {}", path);
     }

@@ -12,9 +12,7 @@
 #include <prismer/log.h>
 #include <prismer/plugin.h>
 
-#ifdef PRISMER_EDGE_WITH_ZOO
-#include <prismer/zoo/zoo.h>
-#endif
+#include "common/file_setting.h"
 
 #include <algorithm>
 
@@ -29,25 +27,15 @@ class EdgeExpert final : public prismer::Expert {
     if (label_name_.empty() || label_name_.find('/') != std::string::npos)
       cfg["label_name"].fail("must be a folder name");
     if (max_batch_ <= 0) cfg["max_batch"].fail("must be positive");
-    const std::string ref = cfg.get<std::string>("weights");
-    if (ref.empty()) cfg["weights"].fail("set the DexiNed weights: a path to 10_model.pth, zoo:expert_edge or random");
-    if (ref == "random") {
+    if (cfg.get<std::string>("weights") == "random") {
       const auto seed = cfg.get<std::int64_t>("seed");
       prismer::edge::init_random(net_, static_cast<std::uint64_t>(seed));
       prismer::log::warn("edge: weights: random - DexiNed with seeded random weights (seed {}); its labels are "
                          "meaningless. Set weights: zoo:expert_edge (or the file's path) for real edge labels.",
                          seed);
     } else {
-      std::string path = ref;
-#ifdef PRISMER_EDGE_WITH_ZOO
-      try {
-        path = prismer::zoo::resolve(ref);
-      } catch (const std::exception& e) {
-        cfg["weights"].fail(e.what());
-      }
-#else
-      if (ref.rfind("zoo:", 0) == 0) cfg["weights"].fail("this build has no model zoo: give the file's path");
-#endif
+      const std::string path =
+          prismer::plugins::file_setting(cfg, "weights", "a path to 10_model.pth or zoo:expert_edge, or 'random'");
       try {
         prismer::edge::load_dexined(net_, path);
       } catch (const std::exception& e) {

@@ -9,15 +9,13 @@
 #include "normal_processing.h"
 #include "nnet.h"
 
+#include "common/file_setting.h"
+
 #include <prismer/config.h>
 #include <prismer/device.h>
 #include <prismer/expert.h>
 #include <prismer/log.h>
 #include <prismer/plugin.h>
-
-#ifdef PRISMER_NORMAL_WITH_ZOO
-#include <prismer/zoo/zoo.h>
-#endif
 
 #include <torch/torch.h>
 
@@ -36,20 +34,13 @@ class NormalExpert final : public prismer::Expert {
       cfg["label_name"].fail("must be a non-empty folder name");
     const std::string weights = cfg.get<std::string>("weights");
     const auto seed = cfg.get<std::int64_t>("seed");
-    if (weights.empty()) cfg["weights"].fail("set a weight file (scannet.pt), zoo:expert_normal or 'random'");
     if (weights == "random") {
       random_init(model_, static_cast<std::uint64_t>(seed));
       prismer::log::warn("normal: weights: random - seeded random weights (seed {}), the labels are meaningless; "
                          "set weights: zoo:expert_normal (or a path to scannet.pt) for real ones", seed);
     } else {
-      std::string path = weights;
-#ifdef PRISMER_NORMAL_WITH_ZOO
-      try {
-        path = prismer::zoo::resolve(weights);
-      } catch (const std::exception& e) {
-        cfg["weights"].fail(e.what());
-      }
-#endif
+      const std::string path =
+          prismer::plugins::file_setting(cfg, "weights", "a path to scannet.pt or zoo:expert_normal, or 'random'");
       try {
         load_checkpoint(model_, path);
       } catch (const std::exception& e) {

@@ -10,9 +10,7 @@
 #include "labels.h"
 #include "unidet.h"
 
-#ifdef PRISMER_OBJ_DETECTION_WITH_ZOO
-#include <prismer/zoo/zoo.h>
-#endif
+#include "common/file_setting.h"
 
 #include <prismer/config.h>
 #include <prismer/data/clip_features.h>
@@ -29,22 +27,6 @@
 namespace {
 
 namespace od = prismer::experts::obj_detection;
-
-std::string weights_file(const prismer::Config& cfg) {
-  const std::string ref = cfg.get<std::string>("weights");
-  if (ref.empty())
-    cfg["weights"].fail("must name the weight file (a path or zoo:expert_obj_detection) or be 'random'");
-#ifdef PRISMER_OBJ_DETECTION_WITH_ZOO
-  try {
-    return prismer::zoo::resolve(ref);
-  } catch (const std::exception& e) {
-    cfg["weights"].fail(e.what());
-  }
-#else
-  if (ref.rfind("zoo:", 0) == 0) cfg["weights"].fail("this build has no model zoo; give the file's path");
-  return ref;
-#endif
-}
 
 class ObjDetectionExpert final : public prismer::Expert {
  public:
@@ -68,7 +50,8 @@ class ObjDetectionExpert final : public prismer::Expert {
                          "detections.",
                          cfg.get<std::int64_t>("seed"));
     } else {
-      const std::string path = weights_file(cfg);
+      const std::string path =
+          prismer::plugins::file_setting(cfg, "weights", "a path or zoo:expert_obj_detection, or 'random'");
       od::load_official_weights(model_, path);
       prismer::log::info("obj_detection: loaded {}", path);
     }

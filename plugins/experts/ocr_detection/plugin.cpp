@@ -9,9 +9,7 @@
 
 #include "checkpoint.h"
 
-#ifdef PRISMER_OCR_WITH_ZOO
-#include <prismer/zoo/zoo.h>
-#endif
+#include "common/file_setting.h"
 
 #include <prismer/config.h>
 #include <prismer/device.h>
@@ -33,17 +31,7 @@ namespace fs = std::filesystem;
 
 // A config path: a file, or zoo:NAME through the zoo resolver.
 std::string resolve_file(const prismer::Config& cfg, const std::string& key) {
-  const std::string ref = cfg.get<std::string>(key);
-#ifdef PRISMER_OCR_WITH_ZOO
-  try {
-    return prismer::zoo::resolve(ref);
-  } catch (const std::exception& e) {
-    cfg[key].fail(e.what());
-  }
-#else
-  if (ref.rfind("zoo:", 0) == 0) cfg[key].fail("this build has no model zoo; give the file's path");
-  return ref;
-#endif
+  return prismer::plugins::file_setting(cfg, key, "a path or zoo:NAME");
 }
 
 class OcrExpert final : public prismer::Expert {

@@ -16,9 +16,7 @@
 #include "seg/mask2former.h"
 #include "seg/processing.h"
 
-#ifdef PRISMER_SEG_WITH_ZOO
-#include <prismer/zoo/zoo.h>
-#endif
+#include "common/file_setting.h"
 
 #include <prismer/config.h>
 #include <prismer/device.h>
@@ -47,18 +45,7 @@ constexpr const char* kFeaturesZoo = "zoo:coco_features";
 #endif
 
 std::string resolve_file(const prismer::Config& cfg, const std::string& key) {
-  const std::string ref = cfg.get<std::string>(key);
-  if (ref.empty()) cfg[key].fail(std::string("must name a file (a path or zoo:NAME) or be 'random'"));
-#ifdef PRISMER_SEG_WITH_ZOO
-  try {
-    return prismer::zoo::resolve(ref);
-  } catch (const std::exception& e) {
-    cfg[key].fail(e.what());
-  }
-#else
-  if (ref.rfind("zoo:", 0) == 0) cfg[key].fail("this build has no model zoo; give the file's path");
-#endif
-  return ref;
+  return prismer::plugins::file_setting(cfg, key, "a path or zoo:NAME, or 'random'");
 }
 
 class SegExpert final : public prismer::Expert {

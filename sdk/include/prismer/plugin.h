@@ -34,7 +34,9 @@
 #include <cstdint>
 
 /// Bumped whenever PrismerPluginInfo or an SDK interface changes incompatibly.
-#define PRISMER_PLUGIN_API_VERSION 1u
+/// 2: Dataset::answer_list() and Sample::label_subdir (new virtual and field), Backbone::decode's memory may have
+///    fewer rows than the batch (the rows of one memory row consecutive).
+#define PRISMER_PLUGIN_API_VERSION 2u
 
 /// The symbol every plugin exports.
 #define PRISMER_PLUGIN_ENTRY "prismerGetPluginInfo"
