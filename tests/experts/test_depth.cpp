@@ -10,6 +10,7 @@
 // The README expects > 99.9% equal pixels; on an AMD CPU OpenBLAS picks other sgemm kernels than on the Intel
 // fixture machine, which alone moves ~0.1% of the pixels (measured here: 99.89-99.92% equal; forcing the
 // fixture's kernels with OPENBLAS_CORETYPE=SkylakeX gives bit-identical ResNet hooks and 99.98-99.99% equal).
+#include "fixture_tensor.h"
 #include "fixtures.h"
 #include "seeded_weights.h"
 
@@ -56,12 +57,6 @@ depth::DptDepthModel& seeded_model() {
   return model;
 }
 
-const torch::Tensor& get(const prismer::TensorMap& map, const std::string& name, const fs::path& file) {
-  const torch::Tensor* t = prismer::find_tensor(map, name);
-  if (t == nullptr) throw std::runtime_error(file.string() + ": no tensor '" + name + "'");
-  return *t;
-}
-
 /// max |got - want| / max |want|, checked against kRelTol and printed.
 double check_close(const std::string& name, const torch::Tensor& got, const torch::Tensor& want) {
   INFO(name);
@@ -77,7 +72,7 @@ void run_network_case(const fs::path& dir) {
   const fs::path file = dir / "tensors.pt";
   const prismer::TensorMap ref = prismer::load_weights(file.string());
   torch::InferenceMode guard;
-  const depth::DptOutputs out = seeded_model()->forward_all(get(ref, "input", file));
+  const depth::DptOutputs out = seeded_model()->forward_all(fixture_tensor(ref, "input", file));
   std::map<std::string, torch::Tensor> ours = {{"hook.1", out.hook1}, {"hook.2", out.hook2}, {"hook.3", out.hook3},
                                                {"hook.4", out.hook4}, {"output", out.output}};
   for (int i = 0; i < 4; ++i) {
@@ -139,11 +134,11 @@ void run_pipeline_case(const fs::path& dir) {
 
   std::vector<prismer::Image> photos;
   for (const std::string& stem : stems) {
-    const torch::Tensor& decoded = get(images, stem + ".decoded", images_file);
+    const torch::Tensor& decoded = fixture_tensor(images, stem + ".decoded", images_file);
     photos.push_back(prismer::data::image_from_u8_hwc(decoded));
     // The model input, bit for bit (Pillow-exact resize, ToTensor, Normalize(0.5, 0.5)).
     const torch::Tensor input = depth::preprocess(photos.back());
-    const torch::Tensor& want = get(ref, stem + ".input_crop", file);
+    const torch::Tensor& want = fixture_tensor(ref, stem + ".input_crop", file);
     const torch::Tensor crop = input.slice(1, kCropOffset, kCropOffset + want.size(1))
                                    .slice(2, kCropOffset, kCropOffset + want.size(2));
     INFO(stem << ".input_crop");
@@ -154,18 +149,18 @@ void run_pipeline_case(const fs::path& dir) {
   for (std::size_t i = 0; i < stems.size(); ++i) {
     const std::string& stem = stems[i];
     const auto idx = static_cast<std::int64_t>(i);
-    check_close(stem + ".output", inverse[idx], get(ref, stem + ".output", file));
+    check_close(stem + ".output", inverse[idx], fixture_tensor(ref, stem + ".output", file));
     const prismer::Image png = prismer::read_image(find_label(dir / "labels", stem).string(), 1);
     // Post-processing alone: the reference's own network output must give its PNG exactly.
     const auto [ref_worst, ref_equal] =
-        compare_labels(depth::depth_label(get(ref, stem + ".output", file), photos[i].width, photos[i].height), png);
+        compare_labels(depth::depth_label(fixture_tensor(ref, stem + ".output", file), photos[i].width, photos[i].height), png);
     std::cout << "    " << stem << ".png from the reference output: max |diff| " << ref_worst << ", "
               << 100.0 * ref_equal << "% equal\n";
     CHECK(ref_worst == 0);
     // End to end: the float map within tolerance, the truncated labels within one level, nearly all equal.
     const torch::Tensor ours_values = depth::depth_label_values(inverse[idx], photos[i].width, photos[i].height);
     const torch::Tensor ref_values =
-        depth::depth_label_values(get(ref, stem + ".output", file), photos[i].width, photos[i].height);
+        depth::depth_label_values(fixture_tensor(ref, stem + ".output", file), photos[i].width, photos[i].height);
     const double value_diff = (ours_values - ref_values).abs().max().item<double>();
     const auto [worst, equal] = compare_labels(depth::depth_label(inverse[idx], photos[i].width, photos[i].height), png);
     std::cout << "    " << stem << ".png end to end: max |diff| " << worst << ", " << 100.0 * equal

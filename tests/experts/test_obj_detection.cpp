@@ -12,6 +12,7 @@
 // - batched pipeline cases (an image batched with others): the original padded the whole batch together, so its
 //   features depend on the batch neighbours; this port runs images one at a time, so such a case is not a label
 //   parity target: only its preprocessing is checked (the single-image case is the parity target).
+#include "fixture_tensor.h"
 #include "fixtures.h"
 #include "seeded_weights.h"
 
@@ -54,12 +55,6 @@ od::UniDet& seeded_model() {
     return m;
   }();
   return model;
-}
-
-const torch::Tensor& get(const prismer::TensorMap& map, const std::string& name, const fs::path& file) {
-  const torch::Tensor* t = prismer::find_tensor(map, name);
-  if (t == nullptr) throw std::runtime_error(file.string() + ": no tensor '" + name + "'");
-  return *t;
 }
 
 double max_abs(const torch::Tensor& t) { return t.numel() ? t.abs().max().item<double>() : 0.0; }
@@ -129,10 +124,10 @@ void check_stages(const std::string& prefix, const od::DetectionTrace& trace, co
   for (std::size_t k = 0; k < trace.stages.size(); ++k) {
     const std::string s = prefix + "stage" + std::to_string(k) + ".";
     const od::StageTrace& st = trace.stages[k];
-    check_abs(s + "boxes_in", rows(st.boxes_in, map), get(ref, s + "boxes_in", file), kBoxTol);
-    check_rel(s + "bbox_deltas", rows(st.bbox_deltas, map), get(ref, s + "bbox_deltas", file));
+    check_abs(s + "boxes_in", rows(st.boxes_in, map), fixture_tensor(ref, s + "boxes_in", file), kBoxTol);
+    check_rel(s + "bbox_deltas", rows(st.bbox_deltas, map), fixture_tensor(ref, s + "bbox_deltas", file));
     const torch::Tensor fg = st.cls_logits.slice(1, 0, st.cls_logits.size(1) - 1);
-    check_rel(s + "cls_logits_max", rows(std::get<0>(fg.max(1)), map), get(ref, s + "cls_logits_max", file));
+    check_rel(s + "cls_logits_max", rows(std::get<0>(fg.max(1)), map), fixture_tensor(ref, s + "cls_logits_max", file));
     if (const torch::Tensor* first = prismer::find_tensor(ref, s + "cls_logits[:32]"))
       check_rel(s + "cls_logits[:32]", rows(st.cls_logits, map).slice(0, 0, first->size(0)), *first);
   }
@@ -140,7 +135,7 @@ void check_stages(const std::string& prefix, const od::DetectionTrace& trace, co
 
 void check_detections(const std::string& name, const od::Detections& got, const prismer::TensorMap& ref,
                       const std::string& prefix, const fs::path& file) {
-  const torch::Tensor& boxes = get(ref, prefix + "boxes", file);
+  const torch::Tensor& boxes = fixture_tensor(ref, prefix + "boxes", file);
   INFO(name);
   std::cout << "    " << name << ": " << got.boxes.size(0) << " detections (reference " << boxes.size(0) << ")\n";
   REQUIRE(got.boxes.size(0) == boxes.size(0));
@@ -176,15 +171,15 @@ void run_network_case(const fs::path& dir) {
   const prismer::TensorMap ref = prismer::load_weights(file.string());
   torch::InferenceMode guard;
   od::DetectionTrace trace;
-  const od::Detections out = seeded_model()->detect(get(ref, "input", file), &trace);
+  const od::Detections out = seeded_model()->detect(fixture_tensor(ref, "input", file), &trace);
   check_maps("", trace, ref, file, /*batched_ref=*/true);
-  const auto map = match_proposals(trace.proposals, get(ref, "proposals.boxes", file),
-                                   get(ref, "proposals.objectness_logits", file));
+  const auto map = match_proposals(trace.proposals, fixture_tensor(ref, "proposals.boxes", file),
+                                   fixture_tensor(ref, "proposals.objectness_logits", file));
   if (std::find(map.begin(), map.end(), -1) != map.end()) return;
   check_stages("", trace, map, ref, file);
   const torch::Tensor fg = trace.scores.slice(1, 0, trace.scores.size(1) - 1);
   check_abs("scores_mean_over_stages_max", rows(std::get<0>(fg.max(1)), map),
-            get(ref, "scores_mean_over_stages_max", file), kScoreTol);
+            fixture_tensor(ref, "scores_mean_over_stages_max", file), kScoreTol);
   check_detections("instances", trace.instances, ref, "instances.", file);
   check_detections("output", out, ref, "output.pred_", file);
 }
@@ -223,23 +218,23 @@ void run_pipeline_case(const fs::path& dir) {
   const prismer::TensorMap ref = prismer::load_weights(file.string());
   for (const auto& [stem, im] : info.at("images").items()) {
     std::cout << "   image " << stem << "\n";
-    const prismer::Image photo = prismer::data::image_from_u8_hwc(get(images, stem + ".decoded", images_file));
+    const prismer::Image photo = prismer::data::image_from_u8_hwc(fixture_tensor(images, stem + ".decoded", images_file));
     // The model input: Pillow-exact resize (the shared images fixture), then BGR floats.
     const torch::Tensor input = od::preprocess(photo);
     CHECK(input.sizes().vec() == im.at("model_input_chw").get<std::vector<std::int64_t>>());
-    const torch::Tensor rgb = get(images, stem + ".resize479max480", images_file).permute({2, 0, 1}).to(torch::kFloat32);
+    const torch::Tensor rgb = fixture_tensor(images, stem + ".resize479max480", images_file).permute({2, 0, 1}).to(torch::kFloat32);
     CHECK(torch::equal(input, rgb.flip({0})));
     // The depth input: the depth fixture's label, resized the same way.
     const prismer::Image depth_png = prismer::read_image(find_file(depth_labels, stem + ".png").string(), 1);
     const torch::Tensor depth = od::depth_input(depth_png);
-    CHECK(torch::equal(depth, get(ref, stem + ".depth_u8", file).to(torch::kFloat32).div(255.0)));
+    CHECK(torch::equal(depth, fixture_tensor(ref, stem + ".depth_u8", file).to(torch::kFloat32).div(255.0)));
     if (batched) continue;  // see the top of the file: not a parity target for a one-image-at-a-time port
 
     const fs::path png = find_file(dir / "labels", stem + ".png"), json = find_file(dir / "labels", stem + ".json");
     // Post-processing alone: the reference detections give the reference label files exactly.
     {
-      const auto [mask, classes] = od::mask_labels(depth, get(ref, stem + ".instances.boxes", file),
-                                                   get(ref, stem + ".instances.classes", file));
+      const auto [mask, classes] = od::mask_labels(depth, fixture_tensor(ref, stem + ".instances.boxes", file),
+                                                   fixture_tensor(ref, stem + ".instances.classes", file));
       check_label(stem + " label from the reference detections", od::make_label(mask, classes, photo.width, photo.height),
                   png, json);
     }
@@ -247,15 +242,15 @@ void run_pipeline_case(const fs::path& dir) {
     od::DetectionTrace trace;
     const od::Detections out = seeded_model()->detect(input, &trace);
     check_maps(stem + ".", trace, ref, file, /*batched_ref=*/false);
-    const auto map = match_proposals(trace.proposals, get(ref, stem + ".proposals.boxes", file),
-                                     get(ref, stem + ".proposals.objectness_logits", file));
+    const auto map = match_proposals(trace.proposals, fixture_tensor(ref, stem + ".proposals.boxes", file),
+                                     fixture_tensor(ref, stem + ".proposals.objectness_logits", file));
     if (std::find(map.begin(), map.end(), -1) != map.end()) continue;
     check_stages(stem + ".", trace, map, ref, file);
     // Every (proposal, class) pair the reference scored above 0.3: the 0.5 threshold acts on these.
-    const torch::Tensor idx = get(ref, stem + ".score_candidates.idx", file).to(torch::kInt64);
+    const torch::Tensor idx = fixture_tensor(ref, stem + ".score_candidates.idx", file).to(torch::kInt64);
     const torch::Tensor mapped = torch::tensor(map, torch::kInt64).index_select(0, idx.select(1, 0));
     check_abs(stem + ".score_candidates.score", trace.scores.index({mapped, idx.select(1, 1)}),
-              get(ref, stem + ".score_candidates.score", file), kScoreTol);
+              fixture_tensor(ref, stem + ".score_candidates.score", file), kScoreTol);
     check_detections(stem + ".instances", out, ref, stem + ".instances.", file);
     const auto [mask, classes] = od::mask_labels(depth, out.boxes, out.classes);
     check_label(stem + " label end to end", od::make_label(mask, classes, photo.width, photo.height), png, json);

@@ -16,6 +16,7 @@
 // the first word as in the original because GenericVocabulary.txt is sorted and so is the subset, a word it kept
 // unchanged never reaches the lexicon, and every rejected or corrected word must come out as the original's, which
 // the words-after-filter comparison checks.
+#include "fixture_tensor.h"
 #include "fixtures.h"
 #include "seeded_weights.h"
 
@@ -122,12 +123,6 @@ ocr::Postprocessor& postprocessor() {
   return p;
 }
 
-const torch::Tensor& get(const prismer::TensorMap& map, const std::string& name, const fs::path& file) {
-  const torch::Tensor* t = prismer::find_tensor(map, name);
-  if (t == nullptr) throw std::runtime_error(file.string() + ": no tensor '" + name + "'");
-  return *t;
-}
-
 double check_close(const std::string& name, const torch::Tensor& got, const torch::Tensor& want,
                    double tol = kRelTol) {
   INFO(name);
@@ -222,7 +217,7 @@ ocr::PostprocessTrace check_postprocess(const prismer::TensorMap& ref, const std
       maps.char_fg[b].contiguous(), maps.char_tblr[b].contiguous(), maps.char_cls[b].contiguous(),
       words.at("scale_w").get<double>(), words.at("scale_h").get<double>(), words.at("W").get<int>(),
       words.at("H").get<int>());
-  auto t = [&](const std::string& n) { return get(ref, prefix + n, file); };
+  auto t = [&](const std::string& n) { return fixture_tensor(ref, prefix + n, file); };
   auto check_float = [&](const std::string& name, const torch::Tensor& got, const torch::Tensor& want) {
     if (exact) check_equal(name, got, want);
     else check_close(name, got, want);
@@ -255,20 +250,20 @@ ocr::PostprocessTrace check_postprocess(const prismer::TensorMap& ref, const std
 /// rotated_nms on the reference's own candidate rows: the same picks and merged boxes, bit for bit.
 void check_nms_alone(const prismer::TensorMap& ref, const std::string& prefix, const fs::path& file,
                      const torch::Tensor* char_cls) {
-  const std::vector<ocr::Box> words = boxes_of(get(ref, prefix + "nms_word.input", file));
+  const std::vector<ocr::Box> words = boxes_of(fixture_tensor(ref, prefix + "nms_word.input", file));
   const ocr::NmsResult w = ocr::rotated_nms(words, 0.15, 1);
-  check_equal(prefix + "nms_word.keep (reference input)", keep_tensor(w.keep), get(ref, prefix + "nms_word.keep", file));
+  check_equal(prefix + "nms_word.keep (reference input)", keep_tensor(w.keep), fixture_tensor(ref, prefix + "nms_word.keep", file));
   check_equal(prefix + "nms_word.new_boxes_kept (reference input)", kept_rows(w.new_boxes, w.keep),
-              get(ref, prefix + "nms_word.new_boxes_kept", file));
+              fixture_tensor(ref, prefix + "nms_word.new_boxes_kept", file));
   if (char_cls == nullptr) return;
-  const std::vector<ocr::Box> chars = boxes_of(get(ref, prefix + "nms_char.input", file));
+  const std::vector<ocr::Box> chars = boxes_of(fixture_tensor(ref, prefix + "nms_char.input", file));
   const std::vector<std::vector<float>> cls = rows_of(*char_cls);
   const ocr::NmsResult c = ocr::rotated_nms(chars, 0.3, 1, &cls);
-  check_equal(prefix + "nms_char.keep (reference input)", keep_tensor(c.keep), get(ref, prefix + "nms_char.keep", file));
+  check_equal(prefix + "nms_char.keep (reference input)", keep_tensor(c.keep), fixture_tensor(ref, prefix + "nms_char.keep", file));
   std::vector<std::vector<float>> kept;
   for (const auto k : c.keep) kept.push_back(c.new_scores[static_cast<std::size_t>(k)]);
   check_equal(prefix + "nms_char.new_char_scores_kept (reference input)", rows_tensor(kept, cls.at(0).size()),
-              get(ref, prefix + "nms_char.new_char_scores_kept", file));
+              fixture_tensor(ref, prefix + "nms_char.new_char_scores_kept", file));
 }
 
 void run_network_case(const fs::path& dir) {
@@ -278,7 +273,7 @@ void run_network_case(const fs::path& dir) {
   ocr::CharNetOutputs out;
   {
     torch::InferenceMode guard;
-    out = seeded_charnet()->forward_all(get(ref, "input", file));
+    out = seeded_charnet()->forward_all(fixture_tensor(ref, "input", file));
   }
   const std::map<std::string, torch::Tensor> ours = {
       {"backbone.pre[:, :64]", out.pre.slice(1, 0, 64)},
@@ -300,12 +295,12 @@ void run_network_case(const fs::path& dir) {
   std::cout << "    largest relative network error " << worst << "\n";
   // The post-processing of the reference's own network outputs (soft-maxed as CharNet.forward does).
   ocr::CharNetOutputs ref_out;
-  ref_out.word_fg_logits = get(ref, "word_detector.fg_logits", file);
-  ref_out.word_tblr = get(ref, "word_detector.tblr", file);
-  ref_out.word_orient = get(ref, "word_detector.orient", file);
-  ref_out.char_fg_logits = get(ref, "char_detector.fg_logits", file);
-  ref_out.char_tblr = get(ref, "char_detector.tblr", file);
-  ref_out.char_logits = get(ref, "char_recognizer.logits", file);
+  ref_out.word_fg_logits = fixture_tensor(ref, "word_detector.fg_logits", file);
+  ref_out.word_tblr = fixture_tensor(ref, "word_detector.tblr", file);
+  ref_out.word_orient = fixture_tensor(ref, "word_detector.orient", file);
+  ref_out.char_fg_logits = fixture_tensor(ref, "char_detector.fg_logits", file);
+  ref_out.char_tblr = fixture_tensor(ref, "char_detector.tblr", file);
+  ref_out.char_logits = fixture_tensor(ref, "char_recognizer.logits", file);
   check_postprocess(ref, "post.", file, ocr::soft_maps(ref_out), 0, words, true);
   check_nms_alone(ref, "post.", file, prismer::find_tensor(ref, "post.char_cand_cls"));
 }
@@ -331,9 +326,9 @@ void run_pipeline_case(const fs::path& dir) {
   std::vector<prismer::Image> photos;
   std::vector<torch::Tensor> inputs;
   for (const std::string& stem : stems) {
-    photos.push_back(prismer::data::image_from_u8_hwc(get(images, stem + ".decoded", images_file)));
+    photos.push_back(prismer::data::image_from_u8_hwc(fixture_tensor(images, stem + ".decoded", images_file)));
     inputs.push_back(ocr::preprocess(photos.back()));
-    const torch::Tensor& want = get(ref, stem + ".input_crop", file);
+    const torch::Tensor& want = fixture_tensor(ref, stem + ".input_crop", file);
     check_equal(stem + ".input_crop", inputs.back().slice(1, kCropOffset, kCropOffset + want.size(1))
                                           .slice(2, kCropOffset, kCropOffset + want.size(2)), want);
   }
@@ -351,7 +346,7 @@ void run_pipeline_case(const fs::path& dir) {
     const std::string p = stem + ".";
     const auto b = static_cast<int64_t>(i);
     const nlohmann::json& words = words_doc.at("images").at(stem);
-    auto t = [&](const std::string& n) { return get(ref, p + n, file); };
+    auto t = [&](const std::string& n) { return fixture_tensor(ref, p + n, file); };
     // Network maps (what OrientedTextPostProcessing receives).
     check_close(p + "word_fg", ours.word_fg[b], t("word_fg"));
     check_close(p + "word_tblr", ours.word_tblr[b], t("word_tblr"));

@@ -12,6 +12,7 @@
 //   neighbours; the port segments each image alone (as pipeline_single). Only the model inputs are checked there.
 // Tolerances from the fixture README: features ~1e-4 relative (of the tensor's largest magnitude); logits and
 // masks likewise (observed 2e-5 absolute between 1 and 2 threads, against magnitudes ~20-40).
+#include "fixture_tensor.h"
 #include "fixtures.h"
 #include "seeded_weights.h"
 
@@ -61,12 +62,6 @@ seg::Mask2Former& seeded_model() {
   return model;
 }
 
-const torch::Tensor& get(const prismer::TensorMap& map, const std::string& name, const fs::path& file) {
-  const torch::Tensor* t = prismer::find_tensor(map, name);
-  if (t == nullptr) throw std::runtime_error(file.string() + ": no tensor '" + name + "'");
-  return *t;
-}
-
 /// max |got - want| / max |want|, checked against kRelTol and printed.
 double check_close(const std::string& name, const torch::Tensor& got, const torch::Tensor& want) {
   INFO(name);
@@ -96,8 +91,8 @@ torch::Tensor apply_suffix(torch::Tensor t, const std::string& suffix) {
 void run_network_case(const fs::path& dir) {
   const fs::path file = dir / "tensors.pt";
   const prismer::TensorMap ref = prismer::load_weights(file.string());
-  const torch::Tensor& input = get(ref, "input", file);
-  const torch::Tensor& want_label = get(ref, "sem_seg.argmax", file);  // its shape is the requested output size
+  const torch::Tensor& input = fixture_tensor(ref, "input", file);
+  const torch::Tensor& want_label = fixture_tensor(ref, "sem_seg.argmax", file);  // its shape is the requested output size
   torch::InferenceMode guard;
   seg::Mask2FormerOutputs out;
   const torch::Tensor semseg =
@@ -134,7 +129,7 @@ void run_network_case(const fs::path& dir) {
   }
   // The label: exact wherever the reference's top-2 margin leaves no doubt.
   const torch::Tensor label = semseg.argmax(0).to(torch::kUInt8);
-  const torch::Tensor sure = get(ref, "sem_seg.top1_minus_top2", file) >= kTieMargin;
+  const torch::Tensor sure = fixture_tensor(ref, "sem_seg.top1_minus_top2", file) >= kTieMargin;
   const auto differ = (label != want_label.to(torch::kUInt8)).logical_and(sure).sum().item<std::int64_t>();
   std::cout << "    sem_seg.argmax: " << differ << " pixels differ where the margin is >= " << kTieMargin << " ("
             << sure.logical_not().sum().item<std::int64_t>() << " near ties)\n";
@@ -162,7 +157,7 @@ void run_pipeline_case(const fs::path& dir) {
   const prismer::TensorMap ref = batched ? prismer::TensorMap{} : prismer::load_weights(file.string());
 
   for (const auto& [stem, e] : info.at("images").items()) {
-    const prismer::Image photo = prismer::data::image_from_u8_hwc(get(images, stem + ".decoded", images_file));
+    const prismer::Image photo = prismer::data::image_from_u8_hwc(fixture_tensor(images, stem + ".decoded", images_file));
     REQUIRE(photo.width == e.at("width").get<int>());
     REQUIRE(photo.height == e.at("height").get<int>());
     // The model input: Pillow-exact resize (bit for bit against the shared fixture), BGR, float.
@@ -183,14 +178,14 @@ void run_pipeline_case(const fs::path& dir) {
       torch::InferenceMode guard;
       semseg = seg::semantic_segmentation(*seeded_model(), input, photo.height, photo.width, &out);
     }
-    check_close(stem + ".pred_logits", out.predictor.final.logits[0], get(ref, stem + ".pred_logits", file));
+    check_close(stem + ".pred_logits", out.predictor.final.logits[0], fixture_tensor(ref, stem + ".pred_logits", file));
     // The label: exact except at the reference's near ties, where either of its two best classes is accepted.
     const prismer::Image ours = seg::argmax_label(semseg);
     const prismer::Image png = prismer::read_image(find_label(dir / "labels", stem).string(), 1);
     REQUIRE(ours.width == png.width);
     REQUIRE(ours.height == png.height);
-    const torch::Tensor rc = get(ref, stem + ".close_pixels_rc", file).to(torch::kLong);
-    const torch::Tensor top2 = get(ref, stem + ".close_pixels_top2", file).to(torch::kLong);
+    const torch::Tensor rc = fixture_tensor(ref, stem + ".close_pixels_rc", file).to(torch::kLong);
+    const torch::Tensor top2 = fixture_tensor(ref, stem + ".close_pixels_top2", file).to(torch::kLong);
     std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> ties;
     for (std::int64_t i = 0; i < rc.size(0); ++i)
       ties[rc[i][0].item<std::int64_t>() * png.width + rc[i][1].item<std::int64_t>()] = {top2[i][0].item<std::int64_t>(),
