@@ -12,6 +12,7 @@
 // transformers version (4.26.x: cur_len, 4.27.x: cur_len + 1; see beam_search.h).
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -240,7 +241,9 @@ class TinyVqaList : public prismer::Dataset {
   std::size_t size() const override { return samples_.size(); }
   prismer::Sample sample(std::size_t i) const override { return samples_.at(i); }
   std::string label_subdir() const override { return "tiny"; }
+  std::vector<std::string> answer_list() const override { return answers_; }
   std::vector<prismer::Sample> samples_;
+  std::vector<std::string> answers_;
 };
 
 }  // namespace
@@ -290,4 +293,20 @@ TEST_CASE("vqa task: result file, accuracy and bad input") {
   const auto cfg = prismer::test::prismer_config_from_json(prismer::test::read_json_file(rank_dir / "config.json"));
   CHECK_THROWS_WITH_AS(rank_task.predict(bb, question_batch(cfg, in, {"w10", "w20"})),
                        doctest::Contains("answer list"), std::runtime_error);
+
+  // the evaluation data's answer list (vqav2 test: answer_list.json) fills it in before predicting, as the original
+  // reads answer_list.json beside the test questions; a list of the task's own wins
+  TinyVqaList with_answers;
+  with_answers.answers_ = strings_of(prismer::test::read_json_file(rank_dir / "config.json"), "answer_list");
+  REQUIRE_FALSE(with_answers.answers_.empty());
+  rank_task.prepare_predictions(with_answers);
+  CHECK(rank_task.options().answer_list == with_answers.answers_);
+  const auto ranked = rank_task.predict(bb, question_batch(cfg, in, {"w10", "w20"}));
+  REQUIRE(ranked.size() == 2);
+  for (const auto& p : ranked)
+    CHECK(std::find(with_answers.answers_.begin(), with_answers.answers_.end(), p.text) != with_answers.answers_.end());
+  ro.answer_list = {"w7", "w8"};
+  vqa::VqaTask own_list(ro);
+  own_list.prepare_predictions(with_answers);
+  CHECK(own_list.options().answer_list == std::vector<std::string>{"w7", "w8"});
 }

@@ -144,8 +144,10 @@ data::LoaderOptions loader_options(const Config& config, const Backbone& backbon
   return o;
 }
 
-/// Predictions of the task over every batch of `data`, with a progress line.
-std::vector<Prediction> predict_all(Backbone& backbone, Task& task, BatchSource& data, const std::string& label) {
+/// Predictions of the task over every batch of `data` (the batches of `dataset`), with a progress line.
+std::vector<Prediction> predict_all(Backbone& backbone, Task& task, const Dataset& dataset, BatchSource& data,
+                                    const std::string& label) {
+  task.prepare_predictions(dataset);
   torch::NoGradGuard no_grad;
   backbone.module().eval();
   std::vector<Prediction> out;
@@ -318,7 +320,7 @@ int run_train(const Config& raw, PluginRegistry& registry, const RunOptions& opt
   Trainer trainer(backbone->module(), t);
   if (eval_batches) {
     trainer.set_evaluator([&](std::int64_t epoch) {
-      auto predictions = predict_all(*backbone, *task, *eval_batches, "evaluate");
+      auto predictions = predict_all(*backbone, *task, *eval_dataset, *eval_batches, "evaluate");
       if (parallel) {  // each rank predicted its share: rank 0 writes and scores them all (the trainer shares its metrics)
         predictions = gather_predictions(parallel->group(), predictions);
         if (!parallel->is_root()) return Metrics{};
@@ -366,7 +368,7 @@ int run_evaluate(const Config& raw, PluginRegistry& registry, const RunOptions& 
     group = ProcessGroup::connect(env, params.empty() ? torch::Device(torch::kCPU) : params.front().device());
   }
   LoaderBatches batches(*dataset, lo);
-  auto predictions = predict_all(*backbone, *task, batches, "evaluate");
+  auto predictions = predict_all(*backbone, *task, *dataset, batches, "evaluate");
   if (group) {
     predictions = gather_predictions(*group, predictions);
     if (!group->is_root()) return 0;

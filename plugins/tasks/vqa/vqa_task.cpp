@@ -130,6 +130,10 @@ VqaTask::VqaTask(VqaTaskOptions options) : options_(std::move(options)) {
   if (options_.k_test < 1) throw std::invalid_argument("vqa task: k_test must be >= 1");
 }
 
+void VqaTask::prepare_predictions(const Dataset& dataset) {
+  if (options_.answer_list.empty()) set_answer_list(dataset.answer_list());
+}
+
 void VqaTask::set_answer_list(std::vector<std::string> answers) {
   options_.answer_list = std::move(answers);
   answer_ids_ = torch::Tensor();

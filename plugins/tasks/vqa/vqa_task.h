@@ -78,6 +78,9 @@ class VqaTask : public Task {
  public:
   explicit VqaTask(VqaTaskOptions options);
   torch::Tensor loss(Backbone& backbone, const Batch& batch) override;
+  /// Rank inference without an answer list of its own (options) takes the dataset's answer_list(), as the
+  /// original reads answer_list.json beside the test questions.
+  void prepare_predictions(const Dataset& dataset) override;
   std::vector<Prediction> predict(Backbone& backbone, const Batch& batch) override;
   Metrics evaluate(const std::vector<Prediction>& predictions, const Dataset& dataset) override;
   void write_results(const std::vector<Prediction>& predictions, const std::string& path) const override;

@@ -34,8 +34,8 @@
 #include <cstdint>
 
 /// Bumped whenever PrismerPluginInfo or an SDK interface changes incompatibly.
-/// 2: Dataset::answer_list() and Sample::label_subdir (new virtual and field), Backbone::decode's memory may have
-///    fewer rows than the batch (the rows of one memory row consecutive).
+/// 2: Dataset::answer_list() and Sample::label_subdir (new virtual and field), Task::prepare_predictions() (new
+///    virtual), Backbone::decode's memory may have fewer rows than the batch (the rows of one memory row consecutive).
 #define PRISMER_PLUGIN_API_VERSION 2u
 
 /// The symbol every plugin exports.

@@ -38,6 +38,10 @@ class PRISMER_API Task : public Component {
   ~Task() override;
   /// The training loss of a batch (a scalar tensor with a graph).
   virtual torch::Tensor loss(Backbone& backbone, const Batch& batch) = 0;
+  /// Called once before predict() runs over the batches of `dataset` (evaluation, result files): the task takes
+  /// what the data provides beside its samples, e.g. VQA's candidate answers from Dataset::answer_list().
+  /// The default does nothing.
+  virtual void prepare_predictions(const Dataset& dataset) { (void)dataset; }
   /// Inference on a batch (beam search, answer ranking...).
   virtual std::vector<Prediction> predict(Backbone& backbone, const Batch& batch) = 0;
   /// Metrics of predictions against a dataset's ground truth.
