@@ -4,8 +4,10 @@
 // kind). Random weights; medians over repeated runs after one warm-up.
 //
 // usage: bench_backbone [--quick] [--only NAME]... [--device cpu|cuda|cuda:N]
-//   --quick: batch 1 only. --only: just the named configurations (e.g. enc_all_480_b4, decode), for profiling. On a GPU the model runs in float32 and, first, the encoder and decoder outputs
-//   of the CUDA model are compared with the same model on the CPU (largest absolute difference).
+//   --quick: batch 1 only. --only: just the named configurations (e.g. enc_all_480_b4, decode), for profiling.
+//   On a GPU the model runs in float32 and, first, the encoder and decoder outputs of the CUDA model are compared
+//   with the same model on the CPU (largest absolute difference). On the CPU each encoder configuration is also
+//   timed with every linear layer on OpenBLAS (oneDNN off), in the same process.
 #include "linear.h"
 #include "prismer_model.h"
 #include "timing.h"

@@ -23,7 +23,9 @@ std::atomic<bool>& onednn_flag() {
   return flag;
 }
 
-bool is_cpu_float(const torch::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.layout() == torch::kStrided; }
+bool is_cpu_float(const torch::Tensor& t) {
+  return t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.layout() == torch::kStrided;
+}
 
 }  // namespace
 
